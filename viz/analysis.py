@@ -1,0 +1,111 @@
+"""The one analysis type every page and figure reads: plain numpy arrays with named shapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+ENCODER = "encoder"
+CAUSAL = "causal"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a page needs to know about the loaded model, without touching torch."""
+
+    key: str  # registry key, e.g. "bundled:minilm" or "gpt2"
+    name: str  # human name shown on the page
+    family: str  # "bert", "distilbert", "gpt2" or "llama"
+    kind: str  # ENCODER or CAUSAL
+    n_layers: int
+    n_heads: int  # query heads per layer
+    n_kv_heads: int  # key/value heads per layer (fewer than n_heads with grouped-query attention)
+    head_dim: int  # d, the width of one head
+    width: int  # D, the hidden size
+    vocab_size: int
+    max_tokens: int  # longest input the app analyses with this model
+    special_tokens: tuple[str, ...] = ()
+
+    @property
+    def is_causal(self) -> bool:
+        return self.kind == CAUSAL
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """One forward pass over one input.
+
+    Shapes: L layers, H heads, T tokens, D width, V vocabulary.
+    token_ids (T,), special (T,) bool, attentions (L, H, T, T) float32 rows summing to 1,
+    hidden_states (L+1, T, D) float32 with index 0 the input embeddings,
+    logits (T, V) float32 for causal models (next-token scores at every position), else None.
+    """
+
+    model: ModelInfo
+    text: str
+    text_pair: str | None
+    tokens: tuple[str, ...]  # display text of each token
+    token_ids: np.ndarray
+    word_ids: tuple[int | None, ...]  # index of the word each token belongs to; None for special tokens
+    special: np.ndarray
+    attentions: np.ndarray
+    hidden_states: np.ndarray
+    logits: np.ndarray | None = None
+    sentence_b_start: int | None = None  # first token of the second sentence, in pair mode
+    dropped_tokens: int = 0  # tokens cut off because the input was longer than model.max_tokens
+    notices: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        n_layers, n_heads, n_tokens = self.model.n_layers, self.model.n_heads, len(self.tokens)
+        expected = {
+            "token_ids": (self.token_ids, (n_tokens,)),
+            "special": (self.special, (n_tokens,)),
+            "attentions": (self.attentions, (n_layers, n_heads, n_tokens, n_tokens)),
+            "hidden_states": (self.hidden_states, (n_layers + 1, n_tokens, self.model.width)),
+        }
+        if self.logits is not None:
+            expected["logits"] = (self.logits, (n_tokens, self.model.vocab_size))
+        for name, (array, shape) in expected.items():
+            if array.shape != shape:
+                raise ValueError(f"{name} has shape {array.shape}, expected {shape}")
+        if len(self.word_ids) != n_tokens:
+            raise ValueError("word_ids must have one entry per token")
+        for array in (self.token_ids, self.special, self.attentions, self.hidden_states, self.logits):
+            if array is not None:
+                array.setflags(write=False)
+
+    @property
+    def n_tokens(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.token_ids, self.special, self.attentions, self.hidden_states, self.logits)
+        return sum(a.nbytes for a in arrays if a is not None)
+
+    def find_token(self, word: str, occurrence: int = 0) -> int | None:
+        """Index of the first token of `word` (case-insensitive), or None when absent."""
+        wanted = word.strip().lower()
+        hits = [i for i, t in enumerate(self.tokens) if t.strip().lower().removeprefix("##") == wanted]
+        return hits[occurrence] if len(hits) > occurrence else None
+
+
+@dataclass(frozen=True, eq=False)
+class QKV:
+    """Query, key and value vectors of one layer, as they meet in softmax(q·k * scale + mask).
+
+    Shapes: H query heads, T tokens, d head width.
+    queries (H, T, d) and keys (H, T, d) after any rotary position embedding; values (H, T, d);
+    keys and values are already repeated to line up with query heads; kv_head (H,) says which
+    key/value head each query head reads. mask (T, T) is 0 where attention is allowed, -inf where masked.
+    """
+
+    layer: int
+    queries: np.ndarray
+    keys: np.ndarray
+    values: np.ndarray
+    kv_head: np.ndarray
+    scale: float
+    mask: np.ndarray
+    rotary: bool  # True when queries and keys carry rotary position embedding

@@ -1,0 +1,60 @@
+"""A thread-safe least-recently-used cache bounded by the bytes of what it holds."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+Value = TypeVar("Value")
+
+
+class BytesLRU(Generic[Value]):
+    """Keeps values until their total size passes max_bytes, then drops the least recently used.
+
+    Values are returned as they are (no copy), so callers must treat them as read-only.
+    """
+
+    def __init__(self, max_bytes: int, size_of: Callable[[Value], int]):
+        self.max_bytes = max_bytes
+        self._size_of = size_of
+        self._items: OrderedDict[Hashable, tuple[Value, int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._key_locks: dict[Hashable, threading.Lock] = {}
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], Value]) -> Value:
+        """Return the cached value for key, computing it once even when many threads ask at once."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key][0]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    return self._items[key][0]
+            value = compute()
+            self._put(key, value)
+            with self._lock:
+                self._key_locks.pop(key, None)
+            return value
+
+    def _put(self, key: Hashable, value: Value) -> None:
+        size = self._size_of(value)
+        with self._lock:
+            self._items[key] = (value, size)
+            self._items.move_to_end(key)
+            while self.total_bytes > self.max_bytes and len(self._items) > 1:
+                self._items.popitem(last=False)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(size for _, size in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._items

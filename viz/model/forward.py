@@ -1,0 +1,103 @@
+"""One forward pass over the user's text, returned as an Analysis of plain numpy arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from viz.analysis import Analysis
+from viz.model.loading import LoadedModel
+from viz.text import clean_text
+
+
+def analyze(loaded: LoadedModel, text: str, text_pair: str | None = None) -> Analysis:
+    """Run the model once with attentions and hidden states; raise EmptyText for empty input."""
+    info = loaded.info
+    first = clean_text(text)
+    second = clean_text(text_pair) if text_pair and text_pair.strip() else None
+    notices = list(first.notices) + (list(second.notices) if second else [])
+    encoding, sentence_b_start, dropped = _tokenize(loaded, first.text, second.text if second else None)
+    if dropped:
+        notices.append(
+            f"The input has {info.max_tokens + dropped:,} tokens; the app analyses at most {info.max_tokens:,} "
+            f"with this model, so the last {dropped:,} were dropped."
+        )
+    ids = encoding["input_ids"]
+    with torch.inference_mode():
+        out = loaded.model(**encoding, output_attentions=True, output_hidden_states=True)
+    attentions = torch.stack(out.attentions)[:, 0].float().numpy()  # (L, H, T, T)
+    hidden = torch.stack(out.hidden_states)[:, 0].float().numpy()  # (L+1, T, D)
+    logits = out.logits[0].float().numpy() if info.is_causal else None  # (T, V)
+    token_ids = ids[0].numpy()
+    # [UNK] stands for a real word of the input, so it is not marked special
+    special_ids = set(loaded.tokenizer.all_special_ids) - {loaded.tokenizer.unk_token_id}
+    return Analysis(
+        model=info,
+        text=first.text,
+        text_pair=second.text if second else None,
+        tokens=readable_tokens(loaded.tokenizer, token_ids.tolist(), encoding.get("offsets"), encoding.get("source")),
+        token_ids=token_ids,
+        word_ids=encoding["word_ids"],
+        special=np.array([int(i) in special_ids for i in token_ids], dtype=bool),
+        attentions=attentions,
+        hidden_states=hidden,
+        logits=logits,
+        sentence_b_start=sentence_b_start,
+        dropped_tokens=dropped,
+        notices=tuple(notices),
+    )
+
+
+def _tokenize(loaded: LoadedModel, text: str, text_pair: str | None):
+    """Tokens for the model, cut to its limit; returns (model inputs + metadata, sentence_b_start, dropped)."""
+    tokenizer, info = loaded.tokenizer, loaded.info
+    if info.is_causal and text_pair:
+        text, text_pair, b_chars = f"{text} {text_pair}", None, len(text)  # decoders read one stream
+    else:
+        b_chars = None
+    args = (text, text_pair) if text_pair else (text,)
+    full_length = len(tokenizer(*args, add_special_tokens=True)["input_ids"])
+    dropped = max(0, full_length - info.max_tokens)
+    enc = tokenizer(
+        *args, return_tensors="pt", truncation="longest_first" if dropped else False,
+        max_length=info.max_tokens if dropped else None, return_offsets_mapping=True,
+    )
+    sequence_ids = enc.sequence_ids(0)
+    word_ids = _unique_word_ids(enc.word_ids(0), sequence_ids)
+    offsets = [tuple(o) for o in enc.pop("offset_mapping")[0].tolist()]
+    if b_chars is not None:
+        starts = [i for i, (_, end) in enumerate(offsets) if end > b_chars]
+        b_start = starts[0] if starts else None
+    else:
+        b_start = sequence_ids.index(1) if 1 in sequence_ids else None
+    model_inputs = {k: v for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+    if loaded.info.family == "distilbert":
+        model_inputs.pop("token_type_ids", None)
+    source = text if text_pair is None else None  # offsets of a pair refer to two strings
+    return {**model_inputs, "word_ids": word_ids, "offsets": offsets, "source": source}, b_start, dropped
+
+
+def _unique_word_ids(word_ids, sequence_ids) -> tuple[int | None, ...]:
+    """Word index per token, numbered on across both sentences of a pair."""
+    first_words = [w for w, s in zip(word_ids, sequence_ids, strict=True) if s == 0 and w is not None]
+    first_sentence_words = max(first_words, default=-1)
+    return tuple(
+        None if w is None else (w + first_sentence_words + 1 if s == 1 else w)
+        for w, s in zip(word_ids, sequence_ids, strict=False)
+    )
+
+
+def readable_tokens(tokenizer, ids: list[int], offsets=None, source: str | None = None) -> tuple[str, ...]:
+    """Display text of each token; pieces of one character split over several tokens show that character."""
+    tokens = []
+    for position, token_id in enumerate(ids):
+        if tokenizer.convert_ids_to_tokens(token_id).startswith("##"):  # WordPiece continuation: keep the ##
+            tokens.append(tokenizer.convert_ids_to_tokens(token_id))
+            continue
+        text = tokenizer.decode([token_id], clean_up_tokenization_spaces=False)
+        if "\ufffd" in text and offsets and source is not None:
+            start, end = offsets[position]
+            sharing = [i for i, o in enumerate(offsets) if o == (start, end)]
+            text = f"{source[start:end]}({sharing.index(position) + 1}/{len(sharing)})"
+        tokens.append(text)
+    return tuple(tokens)

