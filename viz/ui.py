@@ -131,3 +131,15 @@ def layer_head_ui(info: ModelInfo, *, key: str, with_head: bool = True) -> tuple
     if with_head:
         head = columns[1].slider("Head", 0, info.n_heads - 1, 0, key=f"{key}_head")
     return layer, head
+
+
+def token_ui(analysis: Analysis, *, key: str, label: str = "Token", default_word: str = "") -> int:
+    """A token picker listing 'position: token'; defaults to the first occurrence of default_word."""
+    from viz.figures.common import hover_labels
+
+    labels = hover_labels(analysis.tokens)
+    found = analysis.find_token(default_word) if default_word else None
+    default = found if found is not None else int(min(1, analysis.n_tokens - 1) if analysis.special[0] else 0)
+    if st.session_state.get(key) not in range(analysis.n_tokens):
+        st.session_state.pop(key, None)
+    return st.selectbox(label, range(analysis.n_tokens), index=default, format_func=labels.__getitem__, key=key)

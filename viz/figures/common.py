@@ -1,0 +1,36 @@
+"""Shared pieces of the figure builders: readable token labels, token axes and colour scales."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+# Colour-blind-safe scales (viridis family is perceptually uniform; RdBu is safe for red-green deficiency).
+SEQUENTIAL = "Viridis"
+DIVERGING = "RdBu"
+
+
+def visible(token: str) -> str:
+    """Token text with whitespace made visible: leading space as ␣, newline as ↵, tab as ⇥."""
+    if token == "":
+        return "∅"
+    text = token.replace("\n", "↵").replace("\t", "⇥")
+    if text.startswith(" "):
+        text = "␣" + text[1:]
+    return text if text.strip() else text.replace(" ", "␣")
+
+
+def token_axis(tokens: Sequence[str], *, max_labels: int = 128) -> dict:
+    """Axis settings that label integer positions with token text (duplicate words stay separate cells)."""
+    step = max(1, -(-len(tokens) // max_labels))  # thin labels on long inputs so they stay readable
+    positions = list(range(0, len(tokens), step))
+    return {
+        "tickmode": "array",
+        "tickvals": positions,
+        "ticktext": [visible(tokens[i]) for i in positions],
+        "automargin": True,
+    }
+
+
+def hover_labels(tokens: Sequence[str]) -> list[str]:
+    """'position: token' strings for hover text."""
+    return [f"{i}: {visible(t)}" for i, t in enumerate(tokens)]
