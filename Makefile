@@ -41,3 +41,7 @@ chromium:
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .ruff_cache
+
+# Benchmark (not part of `make test`): writes bench/results/results.md, results.json and chart.html.
+bench: $(VENV)/.dev models chromium
+	cd bench && HF_HUB_OFFLINE=1 PYTHONPATH=.. ../$(PY) run.py

@@ -1,0 +1,87 @@
+"""`make bench`: the app against its floor (bare forward pass) and its baseline (raw BertViz), into bench/results/."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import browser_times
+import model_times
+import plotly.graph_objects as go
+from playwright.sync_api import sync_playwright
+from plotly.subplots import make_subplots
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def fmt(value, digits: int = 2) -> str:
+    return "did not finish in 60 s" if value is None else f"{value:.{digits}f}"
+
+
+def markdown(model_rows, page_rows, bertviz_rows, cold_rows) -> str:
+    lines = ["| model | tokens | forward s (floor) | app analysis s | analysis MB |", "|---|---|---|---|---|"]
+    lines += [f"| {r['model']} | {r['tokens']} | {fmt(r['forward_s'], 3)} | {fmt(r['analysis_s'], 3)} | "
+              f"{fmt(r['analysis_MB'], 1)} |" for r in model_rows]
+    lines += ["", "| model | tokens | page | Enter → drawn s | websocket MB |", "|---|---|---|---|---|"]
+    lines += [f"| {r['model']} | {r['tokens']} | {r['page']} | {fmt(r['enter_to_drawn_s'])} | {fmt(r['ws_MB'])} |"
+              for r in page_rows]
+    lines += ["", "| model | tokens | raw BertViz view | HTML MB | build s | Chromium draw s |",
+              "|---|---|---|---|---|---|"]
+    lines += [f"| {r['model']} | {r['tokens']} | {r['view']} | {fmt(r['html_MB'], 1)} | {fmt(r['build_s'])} | "
+              f"{fmt(r.get('draw_s'))} |" for r in bertviz_rows]
+    lines += ["", "| converted-model cache | process start → first page s | → decoder page drawn s |", "|---|---|---|"]
+    lines += [f"| {r['cache']} | {fmt(r['first_page_s'])} | {fmt(r['decoder_ready_s'])} |" for r in cold_rows]
+    return "\n".join(lines) + "\n"
+
+
+def chart(model_rows, page_rows, bertviz_rows) -> go.Figure:
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("seconds", "bytes sent to the browser (MB)"))
+    for model in model_times.MODELS:
+        rows = [r for r in model_rows if r["model"] == model]
+        figure.add_scatter(x=[r["tokens"] for r in rows], y=[r["forward_s"] for r in rows], name=f"{model} forward",
+                           row=1, col=1)
+        pages = [r for r in page_rows if r["model"] == model and r["page"] == "attention"]
+        figure.add_scatter(x=[r["tokens"] for r in pages], y=[r["enter_to_drawn_s"] for r in pages],
+                           name=f"{model} attention page, Enter→drawn", row=1, col=1)
+        figure.add_scatter(x=[r["tokens"] for r in pages], y=[r["ws_MB"] for r in pages],
+                           name=f"{model} attention page MB", row=1, col=2)
+        views = [r for r in bertviz_rows if r["model"] == model and r["view"] == "head_view"]
+        figure.add_scatter(x=[r["tokens"] for r in views], y=[r["html_MB"] for r in views],
+                           name=f"{model} raw BertViz head_view MB", row=1, col=2)
+    figure.update_xaxes(title="tokens", type="log")
+    figure.update_yaxes(type="log")
+    return figure
+
+
+def main() -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    html_dir = RESULTS / "bertviz_html"
+    html_dir.mkdir(exist_ok=True)
+    model_rows = model_times.forward_and_analysis()
+    bertviz_rows = model_times.bertviz_baseline(html_dir)
+    with sync_playwright() as playwright:
+        with browser_times.AppServer() as server:
+            page_rows = browser_times.enter_to_drawn(playwright, server)
+        cold_rows = browser_times.cold_start(playwright)
+        browser_times.bertviz_draw(playwright, bertviz_rows, asset_routes())
+    for row in bertviz_rows:
+        row.pop("file", None)
+    (RESULTS / "results.json").write_text(json.dumps(
+        {"model": model_rows, "pages": page_rows, "bertviz": bertviz_rows, "cold_start": cold_rows}, indent=1))
+    (RESULTS / "results.md").write_text(markdown(model_rows, page_rows, bertviz_rows, cold_rows))
+    chart(model_rows, page_rows, bertviz_rows).write_html(RESULTS / "chart.html", include_plotlyjs=True)
+    print((RESULTS / "results.md").read_text())
+
+
+def asset_routes() -> dict[str, Path]:
+    """CDN URLs that raw BertViz HTML asks for, mapped to the locally installed copies the app serves."""
+    try:
+        from viz.bertviz_view import local_asset_paths
+    except ImportError:
+        return {}
+    return local_asset_paths()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
