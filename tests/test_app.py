@@ -58,3 +58,35 @@ def test_unknown_model_shows_error_and_keeps_working():
     assert not app.exception
     assert any("Hugging Face Hub" in error.value for error in app.error)
     assert app.code[0].value.startswith("[CLS]")  # still analysed with the previous (default) model
+
+
+def run_link(page: str | None = None, **params) -> AppTest:
+    """Open the app the way a shared link does: with query parameters and a fresh session."""
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    app.query_params.update(params)
+    app.run()
+    if page:
+        app.switch_page(page)
+        app.run()
+    return app
+
+
+def test_link_restores_model_and_text(decoder):
+    app = run_link(model="bundled:smollm2", text="London was", text_b="")
+    assert not app.exception
+    assert app.selectbox(key="model_choice").value == "bundled:smollm2"
+    assert app.code[0].value == "London | ␣was".replace("␣", " ")
+    assert app.query_params["model"] == "bundled:smollm2"
+
+
+def test_link_with_unknown_model_falls_back_with_notice():
+    app = run_link(model="no-such-user/stale-model", text="Paris will")
+    assert not app.exception
+    assert any("stale-model" in error.value for error in app.error)
+    assert app.code[0].value == "[CLS] | paris | will | [SEP]"
+
+
+def test_current_view_is_written_to_the_link():
+    app = run_app(text="Tim chased clouds")
+    assert app.query_params["text"] == "Tim chased clouds"
+    assert app.query_params["model"] == "bundled:minilm"

@@ -19,6 +19,7 @@ from viz.text import EmptyText
 
 OTHER_MODEL = "other"
 CUSTOM = "(your own text)"
+URL_TEXT_LIMIT = 2000  # characters of text kept in a shared link
 ANALYSIS_CACHE_BYTES = int(os.environ.get("ATTNVIZ_ANALYSIS_CACHE_MB", "2048")) * 2**20
 
 
@@ -65,8 +66,51 @@ def _apply_preset() -> None:
         st.session_state["text_b"] = preset.text_b
 
 
+def _url_params() -> dict[str, str]:
+    """The query parameters this session was opened with (a shared link), read once per session."""
+    if "_url_params" not in st.session_state:
+        st.session_state["_url_params"] = {key: st.query_params[key] for key in st.query_params}
+        _restore_sidebar(st.session_state["_url_params"])
+    return st.session_state["_url_params"]
+
+
+def _restore_sidebar(params: dict[str, str]) -> None:
+    model = params.get("model", "").strip()
+    if model in BUNDLED:
+        st.session_state["model_choice"] = model
+    elif model:
+        st.session_state["model_choice"], st.session_state["model_id"] = OTHER_MODEL, model[:200]
+    for key in ("text", "text_b"):
+        if key in params:
+            st.session_state[key] = params[key][:URL_TEXT_LIMIT]
+            st.session_state["preset"] = CUSTOM
+
+
+def share(key: str, value) -> None:
+    """Put a control's value in the address bar, so copying the link reopens the same view."""
+    text = str(value)
+    if st.query_params.get(key) != text:
+        st.query_params[key] = text
+
+
+def url_int(key: str, *, low: int, high: int, default: int, what: str) -> int:
+    """An integer from the shared link if it is within low..high; otherwise default, with a notice."""
+    raw = _url_params().get(key)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        st.toast(f"The link asked for {what} {raw[:20]!r}; this model has {low}–{high}, so {default} is shown.")
+        return default
+    return value
+
+
 def sidebar() -> None:
     """Draw the shared sidebar: model picker, presets, text and optional second sentence."""
+    _url_params()
     st.session_state.setdefault("text", DEFAULT_PRESET.text)
     st.session_state.setdefault("text_b", DEFAULT_PRESET.text_b)
     st.session_state.setdefault("preset", DEFAULT_PRESET.name)
@@ -81,6 +125,13 @@ def sidebar() -> None:
                      help="Examples from the seed articles.")
         st.text_area("Text", key="text", height=100, max_chars=20_000)
         st.text_area("Second sentence (optional, to compare)", key="text_b", height=70, max_chars=20_000)
+    chosen = selection()
+    share("model", chosen.model_key)
+    for key, text in (("text", chosen.text), ("text_b", chosen.text_b)):
+        if len(text) <= URL_TEXT_LIMIT:
+            share(key, text)
+        elif key in st.query_params:
+            del st.query_params[key]  # too long for a link; the link keeps the model and view only
 
 
 def selection() -> Selection:
@@ -125,12 +176,25 @@ def analysis_or_stop(loaded: LoadedModel, text: str, text_pair: str | None = Non
 def layer_head_ui(info: ModelInfo, *, key: str, with_head: bool = True) -> tuple[int, int]:
     """Layer and head pickers (numbered from 0, as in the model); returns (layer, head)."""
     columns = st.columns(2)
-    layer = columns[0].slider("Layer", 0, info.n_layers - 1, info.n_layers - 1 if info.n_layers < 8 else 2,
-                              key=f"{key}_layer")
+    last_layer, last_head = info.n_layers - 1, info.n_heads - 1
+    _drop_out_of_range(f"{key}_layer", last_layer)
+    default_layer = url_int(f"{key}_layer", low=0, high=last_layer, what="layer",
+                            default=last_layer if info.n_layers < 8 else 2)
+    layer = columns[0].slider("Layer", 0, last_layer, default_layer, key=f"{key}_layer")
+    share(f"{key}_layer", layer)
     head = 0
     if with_head:
-        head = columns[1].slider("Head", 0, info.n_heads - 1, 0, key=f"{key}_head")
+        _drop_out_of_range(f"{key}_head", last_head)
+        default_head = url_int(f"{key}_head", low=0, high=last_head, default=0, what="head")
+        head = columns[1].slider("Head", 0, last_head, default_head, key=f"{key}_head")
+        share(f"{key}_head", head)
     return layer, head
+
+
+def _drop_out_of_range(key: str, high: int) -> None:
+    """Forget a remembered slider value that the newly loaded model does not have (e.g. layer 20 of 6)."""
+    if not 0 <= st.session_state.get(key, 0) <= high:
+        del st.session_state[key]
 
 
 def token_ui(analysis: Analysis, *, key: str, label: str = "Token", default_word: str = "") -> int:
@@ -140,6 +204,115 @@ def token_ui(analysis: Analysis, *, key: str, label: str = "Token", default_word
     labels = hover_labels(analysis.tokens)
     found = analysis.find_token(default_word) if default_word else None
     default = found if found is not None else int(min(1, analysis.n_tokens - 1) if analysis.special[0] else 0)
+    default = url_int(key, low=0, high=analysis.n_tokens - 1, default=default, what="token position")
     if st.session_state.get(key) not in range(analysis.n_tokens):
         st.session_state.pop(key, None)
-    return st.selectbox(label, range(analysis.n_tokens), index=default, format_func=labels.__getitem__, key=key)
+    chosen = st.selectbox(label, range(analysis.n_tokens), index=default, format_func=labels.__getitem__, key=key)
+    share(key, chosen)
+    return chosen
+
+
+QKV_CACHE_BYTES = int(os.environ.get("ATTNVIZ_QKV_CACHE_MB", "256")) * 2**20
+
+
+@st.cache_resource(show_spinner=False)
+def _qkv_cache() -> BytesLRU:
+    return BytesLRU(QKV_CACHE_BYTES, size_of=lambda qkv: 3 * qkv.queries.nbytes + qkv.mask.nbytes)
+
+
+def get_qkv(loaded: LoadedModel, analysis: Analysis, layer: int):
+    """Q, K, V of one layer, computed once per (model, text, pair, layer) and shared read-only between sessions."""
+    from viz.model import attention_qkv
+
+    def compute():
+        qkv = attention_qkv(loaded, analysis, layer)
+        for array in (qkv.queries, qkv.keys, qkv.values, qkv.kv_head, qkv.mask):
+            array.setflags(write=False)
+        return qkv
+
+    key = (loaded.info.key, analysis.text, analysis.text_pair or "", analysis.n_tokens, layer)
+    return _qkv_cache().get_or_compute(key, compute)
+
+
+MAX_SENTENCES = 20
+SAME_SENSE_SENTENCE = "we danced all night at the birthday party"  # a third "party", same sense as the first
+
+
+def remembered_input(label: str, *, key: str, shared: str, default: str, area: bool = False, **options) -> str:
+    """A text input (or area) whose value follows the user from page to page through session key `shared`."""
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(shared, default)
+    widget = st.text_area if area else st.text_input
+    value = widget(label, key=key, **options)
+    st.session_state[shared] = value
+    return value
+
+
+def sentences_ui(*, key: str) -> list[str]:
+    """The sidebar's text and second sentence, then one more sentence per line of a text area; duplicates dropped."""
+    extra = remembered_input(
+        "More sentences, one per line", key=f"{key}_sentences", shared="extra_sentences",
+        default=SAME_SENSE_SENTENCE, area=True, height=100, max_chars=20_000,
+        help="Compared with the sidebar's text and second sentence. Leave empty to use only those.",
+    )
+    chosen = selection()
+    sentences = list(dict.fromkeys(s.strip() for s in [chosen.text, chosen.text_b, *extra.splitlines()] if s.strip()))
+    if len(sentences) > MAX_SENTENCES:
+        st.warning(f"Using the first {MAX_SENTENCES} of {len(sentences)} sentences.", icon="✂️")
+    return sentences[:MAX_SENTENCES]
+
+
+def get_analyses(loaded: LoadedModel, sentences: list[str]) -> list[Analysis]:
+    """One cached analysis per sentence (each analysed on its own); sentences with nothing to analyse are skipped."""
+    analyses = []
+    for sentence in sentences:
+        try:
+            analysis = get_analysis(loaded, sentence)
+        except EmptyText:
+            continue
+        for notice in analysis.notices:
+            st.warning(f"{sentence[:40]}…: {notice}", icon="✂️")
+        analyses.append(analysis)
+    return analyses
+
+
+WORD_STATES_CACHE_BYTES = int(os.environ.get("ATTNVIZ_WORD_STATES_CACHE_MB", "256")) * 2**20
+
+
+@st.cache_resource(show_spinner=False)
+def _word_states_cache() -> BytesLRU:
+    return BytesLRU(WORD_STATES_CACHE_BYTES, size_of=lambda states: states.nbytes)
+
+
+def get_word_states(loaded: LoadedModel, sentences: tuple[str, ...], word: str, progress=None):
+    """One word's vectors across many sentences (batched passes, only those vectors kept), cached per input.
+
+    progress(done, total) is called after each batch when the states are computed rather than cached.
+    """
+    from viz.model.embeddings import sentence_states
+    from viz.projection import collect_word_states
+
+    key = (loaded.info.key, tuple(sentences), word.strip().lower())
+    return _word_states_cache().get_or_compute(
+        key, lambda: collect_word_states(sentence_states(loaded, sentences, progress=progress), word)
+    )
+
+
+DERIVED_CACHE_BYTES = int(os.environ.get("ATTNVIZ_DERIVED_CACHE_MB", "256")) * 2**20
+
+
+def _derived_size(value) -> int:
+    if hasattr(value, "memory_usage"):  # a pandas DataFrame
+        return int(value.memory_usage(deep=True).sum())
+    return int(getattr(value, "nbytes", 1024))
+
+
+@st.cache_resource(show_spinner=False)
+def _derived_cache() -> BytesLRU:
+    return BytesLRU(DERIVED_CACHE_BYTES, size_of=_derived_size)
+
+
+def derived(analysis: Analysis, name: str, compute):
+    """compute(analysis) once per (model, text, pair, name), e.g. a head summary or a rollout; shared read-only."""
+    key = (analysis.model.key, analysis.text, analysis.text_pair or "", analysis.n_tokens, name)
+    return _derived_cache().get_or_compute(key, lambda: compute(analysis))
