@@ -8,19 +8,18 @@ from viz.ui import sidebar
 
 ROOT = Path(__file__).parent
 # (file, title, icon). A page appears once its file exists, so adding a page is one line here.
-# Emoji icons, not :material/...: ones: the current page's icon becomes the favicon, and Streamlit
-# fetches material favicons from fonts.gstatic.com, which fails offline.
 PAGES = [
-    ("pages/home.py", "Home", "🏠"),
-    ("pages/tokens.py", "Tokens & embeddings", "🔤"),
-    ("pages/attention.py", "Attention", "👀"),
-    ("pages/qkv.py", "Q, K, V", "🧮"),
-    ("pages/similarity.py", "Word senses", "⚖️"),
-    ("pages/projection.py", "PCA projection", "🌌"),
-    ("pages/next_token.py", "Next token", "⏭️"),
+    ("pages/home.py", "Home", ":material/home:"),
+    ("pages/tokens.py", "Tokens & embeddings", ":material/text_fields:"),
+    ("pages/attention.py", "Attention", ":material/visibility:"),
+    ("pages/qkv.py", "Q, K, V", ":material/calculate:"),
+    ("pages/similarity.py", "Word senses", ":material/compare_arrows:"),
+    ("pages/projection.py", "PCA projection", ":material/scatter_plot:"),
+    ("pages/next_token.py", "Next token", ":material/skip_next:"),
 ]
 
-st.set_page_config(page_title="Attention explorer", layout="wide")
+# A local favicon: without one, Streamlit fetches the page's material icon from fonts.gstatic.com (offline: fails).
+st.set_page_config(page_title="Attention explorer", page_icon=ROOT / "static" / "favicon.png", layout="wide")
 sidebar()
 navigation = st.navigation(
     [st.Page(file, title=title, icon=icon, default=file == "pages/home.py")

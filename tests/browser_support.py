@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -106,7 +107,13 @@ def set_text(page, label: str, text: str) -> None:
     area = page.get_by_label(label, exact=True)
     area.fill(text)
     area.press("Control+Enter")
-    page.wait_for_timeout(300)
+    _wait_for_rerun(page)
+
+
+def _wait_for_rerun(page) -> None:
+    """Give the app up to 3 s to start the rerun an input triggers, so wait_idle does not return too early."""
+    with contextlib.suppress(Exception):  # a very fast rerun may finish before we look
+        page.wait_for_selector('[data-testid="stStatusWidget"]', timeout=3000)
 
 
 def choose(page, label: str, option: str) -> None:
@@ -114,7 +121,7 @@ def choose(page, label: str, option: str) -> None:
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
     box.click()
     page.get_by_role("option", name=option, exact=True).click()
-    page.wait_for_timeout(300)
+    _wait_for_rerun(page)
 
 
 def screenshot(page, name: str) -> Path:

@@ -31,8 +31,8 @@ class ModelSpec:
 
 
 BUNDLED = {
-    ENCODER_KEY: ModelSpec(ENCODER_KEY, "all-MiniLM-L6-v2 (bundled encoder, BERT family)", "bundled-encoder", ""),
-    DECODER_KEY: ModelSpec(DECODER_KEY, "SmolLM2-135M-Instruct (bundled decoder, Llama family)", "bundled-decoder", ""),
+    ENCODER_KEY: ModelSpec(ENCODER_KEY, "all-MiniLM-L6-v2 encoder (bundled)", "bundled-encoder", ""),
+    DECODER_KEY: ModelSpec(DECODER_KEY, "SmolLM2-135M decoder (bundled)", "bundled-decoder", ""),
 }
 
 
