@@ -122,3 +122,38 @@ def test_unknown_hub_id_offline_gives_readable_error():
 def test_bad_model_names_are_refused(choice):
     with pytest.raises(UnknownModel):
         resolve_model(choice)
+
+
+def test_pickle_weights_are_never_loaded(tiny_bert):
+    """A folder with only a pickle checkpoint (pytorch_model.bin) is refused, not unpickled."""
+    import shutil
+
+    import torch
+
+    from viz.model.registry import LOCAL_MODELS_DIR
+
+    folder = LOCAL_MODELS_DIR / "pickle-only"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    tiny_bert.model.config.save_pretrained(folder)
+    tiny_bert.tokenizer.save_pretrained(folder)
+    torch.save(tiny_bert.model.state_dict(), folder / "pytorch_model.bin")
+    with pytest.raises(ModelLoadError):
+        load_model(resolve_model(str(folder)))
+
+
+def test_remote_code_is_never_run(tmp_path):
+    """A config that asks for custom code is refused without importing that code."""
+    import json
+
+    from viz.model.registry import LOCAL_MODELS_DIR
+
+    folder = LOCAL_MODELS_DIR / "remote-code"
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = tmp_path / "ran"
+    (folder / "config.json").write_text(json.dumps(
+        {"model_type": "evil", "auto_map": {"AutoConfig": "evil.EvilConfig", "AutoModel": "evil.EvilModel"}}))
+    (folder / "evil.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    with pytest.raises(ModelLoadError):
+        load_model(resolve_model(str(folder)))
+    assert not marker.exists()
