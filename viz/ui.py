@@ -94,8 +94,8 @@ def share(key: str, value) -> None:
 
 
 def url_int(key: str, *, low: int, high: int, default: int, what: str) -> int:
-    """An integer from the shared link if it is within low..high; otherwise default, with a notice."""
-    raw = _url_params().get(key)
+    """An integer from the shared link (used once, when the control first appears) if within low..high."""
+    raw = _url_params().pop(key, None)
     if raw is None:
         return default
     try:
@@ -205,8 +205,10 @@ def token_ui(analysis: Analysis, *, key: str, label: str = "Token", default_word
     found = analysis.find_token(default_word) if default_word else None
     default = found if found is not None else int(min(1, analysis.n_tokens - 1) if analysis.special[0] else 0)
     default = url_int(key, low=0, high=analysis.n_tokens - 1, default=default, what="token position")
-    if st.session_state.get(key) not in range(analysis.n_tokens):
-        st.session_state.pop(key, None)
+    signature = (analysis.model.key, analysis.tokens)
+    if st.session_state.get(f"_{key}_tokens") != signature or st.session_state.get(key) not in range(analysis.n_tokens):
+        st.session_state.pop(key, None)  # new text: start again from the default word, not an old position
+        st.session_state[f"_{key}_tokens"] = signature
     chosen = st.selectbox(label, range(analysis.n_tokens), index=default, format_func=labels.__getitem__, key=key)
     share(key, chosen)
     return chosen
