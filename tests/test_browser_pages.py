@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from browser_support import block_internet, choose, screenshot, wait_idle
+from browser_support import block_internet, choose, open_page, screenshot, wait_idle
 
 from viz.model import BUNDLED
 from viz.presets import PRESETS
@@ -45,7 +45,7 @@ def expects_chart(page_stem: str, model_key: str) -> bool:
 def test_page_draws(model_page, app_server, page_stem, preset):
     page = model_page
     page.problems.clear()
-    page.goto(f"{app_server.url}/{'' if page_stem == 'home' else page_stem}")
+    open_page(page, page_stem)
     wait_idle(page)
     choose(page, "Preset", preset)
     wait_idle(page, timeout_ms=180_000)

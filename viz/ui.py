@@ -207,9 +207,11 @@ def token_ui(analysis: Analysis, *, key: str, label: str = "Token", default_word
     default = url_int(key, low=0, high=analysis.n_tokens - 1, default=default, what="token position")
     signature = (analysis.model.key, analysis.tokens)
     if st.session_state.get(f"_{key}_tokens") != signature or st.session_state.get(key) not in range(analysis.n_tokens):
-        st.session_state.pop(key, None)  # new text: start again from the default word, not an old position
+        # New text: start again from the default word. Set through session state (not index=) so the
+        # browser's select box is told too, instead of keeping the old position's label.
+        st.session_state[key] = default
         st.session_state[f"_{key}_tokens"] = signature
-    chosen = st.selectbox(label, range(analysis.n_tokens), index=default, format_func=labels.__getitem__, key=key)
+    chosen = st.selectbox(label, range(analysis.n_tokens), format_func=labels.__getitem__, key=key)
     share(key, chosen)
     return chosen
 
