@@ -320,3 +320,11 @@ def derived(analysis: Analysis, name: str, compute):
     """compute(analysis) once per (model, text, pair, name), e.g. a head summary or a rollout; shared read-only."""
     key = (analysis.model.key, analysis.text, analysis.text_pair or "", analysis.n_tokens, name)
     return _derived_cache().get_or_compute(key, lambda: compute(analysis))
+
+
+def escape_markdown(text: str, limit: int = 60) -> str:
+    """User text for st.markdown/st.warning: shortened, markdown and LaTeX characters escaped so it shows as typed."""
+    import re
+
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$&])", r"\\\1", text)
