@@ -6,12 +6,12 @@ PIP := $(PY) -m pip
 PORT ?= 8501
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: run test lint bench models chromium clean
+.PHONY: run test lint bench models chromium js clean
 
-run: $(VENV)/.runtime models
+run: $(VENV)/.runtime models js
 	$(PY) -m viz.serve --server.port $(PORT) --server.address localhost
 
-test: $(VENV)/.dev models chromium
+test: $(VENV)/.dev models chromium js
 	HF_HUB_OFFLINE=1 $(PY) -m ruff check .
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
 
@@ -39,9 +39,17 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
 
+# BertViz's JavaScript (require.js, d3, jQuery) from npm once, checked against pinned SHA-256s, into .cache/js/;
+# the app inlines it, so BertViz draws offline. Nothing third-party is committed.
+js: $(VENV)/.runtime
+	@command -v npm >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y npm; }
+	$(PY) -m viz.js_assets
+
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .ruff_cache
 
 # Benchmark (not part of `make test`): writes bench/results/results.md, results.json and chart.html.
-bench: $(VENV)/.dev models chromium
+bench: $(VENV)/.dev models chromium js
 	cd bench && HF_HUB_OFFLINE=1 PYTHONPATH=.. ../$(PY) run.py
