@@ -1,0 +1,221 @@
+"""Step-by-step generation with the key/value cache, and the logit lens, for the Next-token page.
+
+A Generation belongs to one browser session (the page keeps it in st.session_state); nothing is stored on the
+shared model. Each step feeds one token through the cache, so a step costs one token, not the whole text.
+Shapes: L layers, H heads, T tokens so far, W lens positions, D width, V vocabulary.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import torch
+
+from viz.model.loading import LoadedModel
+from viz.sampling import choose_token, distribution, step_generator
+
+LENS_POSITIONS = 16  # the logit lens shows the last W positions; a grid with text in cells gets unreadable beyond
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """What the model predicts after its first `length` tokens.
+
+    logits (V,) float32 next-token scores; attention (L, H, length) float32: how the newest position
+    (length - 1) attended to every position up to itself, in every layer and head.
+    """
+
+    length: int
+    logits: np.ndarray
+    attention: np.ndarray
+
+
+@dataclass(frozen=True)
+class Step:
+    """One generated token and how it was chosen."""
+
+    token_id: int
+    probability: float  # its probability in the distribution it was chosen from
+    method: str  # "argmax" or "sampled (T=…, top-k=…, top-p=…, seed=…)"
+
+
+@dataclass(frozen=True, eq=False)
+class Generation:
+    """A prompt plus the tokens generated so far, with the key/value cache over all of them.
+
+    ids: prompt then generated token ids (T,); cache: the model's key/value cache over ids (it is updated in
+    place by the next step, so only the newest Generation of a run is valid); prediction: after all ids;
+    hidden (L+1, W, D): hidden states of the last W positions (row 0 the embeddings), for the logit lens.
+    """
+
+    model_key: str
+    ids: tuple[int, ...]
+    prompt_length: int
+    cache: Any
+    prediction: Prediction
+    hidden: np.ndarray
+    steps: tuple[Step, ...] = ()
+
+    @property
+    def generated(self) -> tuple[int, ...]:
+        return self.ids[self.prompt_length:]
+
+    @property
+    def valid(self) -> bool:
+        """False when the cache no longer matches ids (a newer step of this run has already used it)."""
+        return self.cache is not None and self.cache.get_seq_length() == len(self.ids)
+
+
+def start_token_id(tokenizer) -> int:
+    """The token a decoder starts from when the text is empty: beginning-of-text, else end-of-text."""
+    for token_id in (tokenizer.bos_token_id, tokenizer.eos_token_id):
+        if token_id is not None:
+            return int(token_id)
+    raise ValueError("this tokenizer has neither a beginning- nor an end-of-text token")
+
+
+def start(loaded: LoadedModel, prompt_ids) -> Generation:
+    """Read the prompt once, keeping its key/value cache; the last W positions also return their details."""
+    ids = tuple(int(i) for i in prompt_ids)
+    if not ids:
+        raise ValueError("a decoder needs at least one token; start from start_token_id()")
+    head = max(0, len(ids) - LENS_POSITIONS)
+    cache = None
+    if head:
+        cache = _forward(loaded, ids[:head], None, details=False).past_key_values
+    return _with_tail(loaded, loaded.info.key, ids, len(ids), cache, head, ())
+
+
+def advance(loaded: LoadedModel, generation: Generation, step: Step) -> Generation:
+    """Append one token: one forward pass of that single token through the cache."""
+    out = _forward(loaded, (step.token_id,), generation.cache, details=True)
+    ids = (*generation.ids, step.token_id)
+    hidden = np.concatenate([generation.hidden, _hidden(out)], axis=1)[:, -LENS_POSITIONS:]
+    return replace(generation, ids=ids, cache=out.past_key_values, prediction=_prediction(out, len(ids)),
+                   hidden=hidden, steps=(*generation.steps, step))
+
+
+def generate(loaded: LoadedModel, generation: Generation, count: int, *, greedy: bool, seed: int = 0,
+             temperature: float = 1.0, top_k: int | None = None, top_p: float = 1.0, on_step=None) -> Generation:
+    """Up to `count` more tokens, one cached step each; stops after end-of-text or at the model's token limit.
+
+    Sampled steps draw with step_generator(seed, step number), so a seed replays the same run; on_step(generation,
+    done) is called after every step (to store the run and draw progress).
+    """
+    ends = {loaded.tokenizer.eos_token_id} - {None}
+    for done in range(count):
+        if len(generation.ids) >= loaded.info.max_tokens or (done and generation.generated[-1] in ends):
+            break
+        dist = distribution(generation.prediction.logits, temperature=temperature, top_k=top_k, top_p=top_p)
+        rng = None if greedy else step_generator(seed, len(generation.generated))
+        token = choose_token(dist, greedy=greedy, rng=rng)
+        method = "argmax" if greedy else (f"sampled at temperature {dist.temperature:g}, top-k {top_k or 'off'}, "
+                                          f"top-p {top_p:g}, seed {seed}")
+        probability = float(distribution(generation.prediction.logits).probabilities[token])  # the model's own
+        generation = advance(loaded, generation, Step(token, probability, method))
+        if on_step is not None:
+            on_step(generation, done + 1)
+    return generation
+
+
+def undo(loaded: LoadedModel, generation: Generation) -> Generation:
+    """Drop the newest generated token; re-reads at most the last W tokens through the trimmed cache."""
+    if not generation.steps:
+        return generation
+    ids = generation.ids[:-1]
+    keep = max(0, len(ids) - LENS_POSITIONS)
+    cache = generation.cache
+    cache.crop(-(len(generation.ids) - keep))
+    return _with_tail(loaded, generation.model_key, ids, generation.prompt_length, cache if keep else None, keep,
+                      generation.steps[:-1])
+
+
+def prediction_at(loaded: LoadedModel, generation: Generation, length: int) -> Prediction:
+    """The prediction after the first `length` tokens, from a trimmed copy of the cache plus one token."""
+    if not 1 <= length <= len(generation.ids):
+        raise IndexError(f"length {length} is outside 1..{len(generation.ids)}")
+    if length == len(generation.ids):
+        return generation.prediction
+    cache = None
+    if length > 1:
+        cache = copy.deepcopy(generation.cache)
+        cache.crop(-(len(generation.ids) - (length - 1)))
+    out = _forward(loaded, (generation.ids[length - 1],), cache, details=True)
+    return _prediction(out, length)
+
+
+def full_rerun_logits(loaded: LoadedModel, ids) -> np.ndarray:
+    """Next-token logits (V,) from running the model over all ids at once, without any cache."""
+    with torch.inference_mode():
+        out = loaded.model(input_ids=torch.tensor([list(ids)]), use_cache=False)
+    return out.logits[0, -1].float().numpy()
+
+
+@dataclass(frozen=True, eq=False)
+class Lens:
+    """The logit lens: the top next-token guess read out after every layer at the last W positions.
+
+    top_ids (L+1, W) int, top_probabilities (L+1, W) float32; row 0 reads the embeddings, row L the model's output;
+    positions (W,) the token positions of the columns.
+    """
+
+    top_ids: np.ndarray
+    top_probabilities: np.ndarray
+    positions: np.ndarray
+
+
+def logit_lens(loaded: LoadedModel, generation: Generation, positions: int = LENS_POSITIONS) -> Lens:
+    """Final norm + unembedding applied to the hidden state of every layer at the last W = `positions` positions."""
+    model = loaded.model
+    norm = _final_norm(model)
+    unembed = model.get_output_embeddings()
+    width = max(1, min(positions, generation.hidden.shape[1]))
+    hidden = torch.from_numpy(np.array(generation.hidden[:, -width:]))  # (L+1, W, D)
+    top_ids, top_probabilities = [], []
+    with torch.inference_mode():
+        for row, states in enumerate(hidden):
+            # the model's own last hidden state has already passed the final norm
+            logits = unembed(states if row == len(hidden) - 1 else norm(states))  # (W, V)
+            probabilities, ids = torch.softmax(logits.float(), dim=-1).max(dim=-1)
+            top_ids.append(ids.numpy())
+            top_probabilities.append(probabilities.numpy())
+    return Lens(top_ids=np.stack(top_ids), top_probabilities=np.stack(top_probabilities),
+                positions=np.arange(len(generation.ids) - width, len(generation.ids)))
+
+
+def _final_norm(model):
+    for path in ("model.norm", "transformer.ln_f"):
+        module = model
+        for name in path.split("."):
+            module = getattr(module, name, None)
+        if module is not None:
+            return module
+    raise ValueError(f"no final norm found on {type(model).__name__}")
+
+
+def _forward(loaded: LoadedModel, ids, cache, *, details: bool):
+    with torch.inference_mode():
+        return loaded.model(
+            input_ids=torch.tensor([list(ids)]), past_key_values=cache, use_cache=True, logits_to_keep=1,
+            output_attentions=details, output_hidden_states=details,
+        )
+
+
+def _with_tail(loaded, model_key, ids, prompt_length, cache, keep, steps) -> Generation:
+    """Feed ids[keep:] through a cache holding ids[:keep], with attentions and hidden states."""
+    out = _forward(loaded, ids[keep:], cache, details=True)
+    return Generation(model_key=model_key, ids=ids, prompt_length=prompt_length, cache=out.past_key_values,
+                      prediction=_prediction(out, len(ids)), hidden=_hidden(out)[:, -LENS_POSITIONS:],
+                      steps=steps)
+
+
+def _prediction(out, length: int) -> Prediction:
+    attention = torch.stack([a[0, :, -1, :] for a in out.attentions]).float().numpy()  # (L, H, length)
+    return Prediction(length=length, logits=out.logits[0, -1].float().numpy(), attention=attention)
+
+
+def _hidden(out) -> np.ndarray:
+    return torch.stack([h[0] for h in out.hidden_states]).float().numpy()  # (L+1, new tokens, D)

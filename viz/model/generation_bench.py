@@ -1,0 +1,59 @@
+"""`python -m viz.model.generation_bench`: time one generation step with the key/value cache vs a full re-run.
+
+Prints seconds for the bundled decoder at several prompt lengths: the best of a few runs, since other work on
+the machine only ever adds time.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from viz.model import load_model, resolve_model
+from viz.model.generation import Step, advance, full_rerun_logits, logit_lens, start
+
+LENGTHS = (8, 16, 128, 512)
+
+
+def _best_seconds(action, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def measure(loaded, length: int, repeats: int = 7) -> dict[str, float]:
+    """Seconds for: one cached step, one full re-run of all tokens, reading the prompt, and the logit lens."""
+    ids = np.random.default_rng(0).integers(100, 10_000, size=length).tolist()
+    generation = start(loaded, ids)
+    step = Step(int(np.argmax(generation.prediction.logits)), 0.0, "argmax")
+
+    def cached_step():
+        advance(loaded, generation, step).cache.crop(-1)  # the cache grows in place: trim it back for the next repeat
+
+    return {
+        "cached step": _best_seconds(cached_step, repeats),
+        "full re-run": _best_seconds(lambda: full_rerun_logits(loaded, ids + [step.token_id]), repeats),
+        "read prompt": _best_seconds(lambda: start(loaded, ids), max(1, repeats // 2)),
+        "logit lens": _best_seconds(lambda: logit_lens(loaded, generation), max(1, repeats // 2)),
+    }
+
+
+def main() -> None:
+    loaded = load_model(resolve_model("bundled:smollm2"))
+    print(f"{loaded.info.name}; seconds, best of several runs; torch threads: {torch.get_num_threads()}")
+    print(f"{'tokens':>7} {'cached step':>12} {'full re-run':>12} {'speed-up':>9} {'read prompt':>12} "
+          f"{'logit lens':>11}")
+    for length in LENGTHS:
+        row = measure(loaded, length)
+        print(f"{length:>7} {row['cached step']:>12.4f} {row['full re-run']:>12.4f} "
+              f"{row['full re-run'] / row['cached step']:>8.1f}x {row['read prompt']:>12.3f} "
+              f"{row['logit lens']:>11.3f}")
+
+
+if __name__ == "__main__":
+    main()
