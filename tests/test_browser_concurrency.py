@@ -1,6 +1,7 @@
 """A classroom at once: many browser sessions on one server each see their own results."""
 
 import asyncio
+import concurrent.futures
 import time
 
 import pytest
@@ -48,7 +49,9 @@ async def _classroom(url: str) -> list[str]:
 
 def test_ten_sessions_see_their_own_text(app_server):
     started = time.monotonic()
-    shown = asyncio.run(_classroom(app_server.url))
+    # Own thread, own event loop: the session's sync Playwright (other browser tests) holds this thread's loop.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        shown = pool.submit(asyncio.run, _classroom(app_server.url)).result(timeout=300)
     for index, text in enumerate(shown):
         assert "student" in text and f"{index}" in text
         others = [i for i in range(SESSIONS) if i != index and f"zebra{i}" in text.replace(" | ", "").replace("##", "")]

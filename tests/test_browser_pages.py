@@ -52,7 +52,11 @@ def test_page_draws(model_page, app_server, page_stem, preset):
     short_model = page.model_key.split(":")[1]
     screenshot(page, f"page-{page_stem}-{short_model}-{preset.replace(' ', '_')}")
     assert page.locator('[data-testid="stException"]').count() == 0
-    if expects_chart(page_stem, page.model_key):
+    if page_stem == "attention":  # opens on the BertViz tab: its SVG, drawn inside the iframe
+        svg = page.frame_locator("iframe").first.locator("svg").first
+        svg.wait_for(timeout=60_000)
+        assert svg.evaluate("svg => svg.querySelectorAll('text').length") >= 4, "BertViz drew no tokens"
+    elif expects_chart(page_stem, page.model_key):
         page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
         drawn = page.locator(".js-plotly-plot .main-svg").first.evaluate("svg => svg.querySelectorAll('*').length")
         assert drawn > 20, "the first plotly chart is empty"
