@@ -1,30 +1,16 @@
 """AppTest runs of the Next-token page: bars for the decoder, generation steps, undo, revisiting a step, the encoder
 message, masked-LM fill-in, empty text and the context limit."""
 
-import base64
-import json
 
-import numpy as np
 import pytest
 import torch
+from plotly_support import chart, numbers
 from test_app import run_app
 from test_next_token_model import tiny_bert_mlm  # noqa: F401  (fixture)
 
 PAGE = "pages/next_token.py"
 
 
-def chart(app, key: str) -> dict:
-    """The plotly spec of the chart drawn with `key`."""
-    found = [element for element in app.get("plotly_chart") if element.proto.id.endswith(f"-{key}")]
-    assert found, f"no chart {key}"
-    return json.loads(found[0].proto.spec)
-
-
-def numbers(values) -> np.ndarray:
-    """Plotly's typed-array JSON ({'dtype', 'bdata'}) or a plain list, as numpy."""
-    if isinstance(values, dict):
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
-    return np.asarray(values, dtype=float)
 
 
 def bar_labels(app) -> list[str]:

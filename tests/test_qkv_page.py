@@ -1,12 +1,11 @@
 """AppTest runs of the Q/K/V page: both bundled models, the shown row against the model, GQA, long and short input."""
 
-import base64
-import json
 import re
 
 import numpy as np
 import pytest
 from conftest import PARTY
+from plotly_support import chart, numbers
 from test_app import run_app
 
 from viz.model import analyze
@@ -14,20 +13,6 @@ from viz.model import analyze
 PAGE = "pages/qkv.py"
 
 
-def chart(app, key: str) -> dict:
-    """The plotly spec of the chart drawn with `key`."""
-    found = [element for element in app.get("plotly_chart") if element.proto.id.endswith(f"-{key}")]
-    assert found, f"no chart {key}"
-    return json.loads(found[0].proto.spec)
-
-
-def numbers(values) -> np.ndarray:
-    """Plotly's typed-array JSON ({'dtype', 'bdata'}) or a plain list, as numpy."""
-    if isinstance(values, dict):
-        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
-        shape = [int(n) for n in str(values.get("shape", flat.size)).split(",")]
-        return flat.reshape(shape)
-    return np.asarray(values, dtype=float)
 
 
 def shown_difference(app) -> float:
