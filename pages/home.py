@@ -3,8 +3,11 @@
 import streamlit as st
 
 from viz.ui import current_analysis
+from viz.ui_classroom import tour_ui
+from viz.ui_export import export_ui
 
 st.title("Attention explorer")
+tour_ui("home")
 st.markdown(
     """
 Type a sentence in the sidebar (or pick a preset) and see what a transformer does with it, step by step,
@@ -27,6 +30,7 @@ predicts the next token). With internet, any Hugging Face BERT-, GPT-2- or Llama
 
 analysis = current_analysis()
 info = analysis.model
+export_ui("home", model=info, analyses=[analysis], html=False)
 st.subheader("Your text, as the model sees it")
 st.caption(
     f"{info.name}: {info.n_layers} layers × {info.n_heads} heads, width {info.width}, "

@@ -12,7 +12,20 @@ from viz.figures import qkv as figures
 from viz.figures.common import hover_labels, visible
 from viz.model import LoadedModel
 from viz.model.positions import learned_positions, output_projection, position_table_size, project_heads, rotary_info
-from viz.ui import analysis_or_stop, current_model, get_analysis, get_qkv, layer_head_ui, selection, token_ui
+from viz.ui import (
+    analysis_or_stop,
+    current_model,
+    get_analysis,
+    get_qkv,
+    layer_head_ui,
+    selection,
+    share,
+    token_ui,
+    url_bool,
+    url_int,
+)
+from viz.ui_classroom import reveal_ui, secondary, tour_ui
+from viz.ui_export import chart, export_ui
 
 TOP_K = 10  # keys shown by default on long inputs
 ALL_KEYS_UP_TO = 16  # inputs up to this many tokens show every key
@@ -47,11 +60,20 @@ def tok(token: str) -> str:
     return "`" + visible(token).replace("`", "ˋ") + "`"
 
 
+def show_all_keys(n_tokens: int) -> bool:
+    """The "show all keys" switch of long inputs (from and into the link; hidden in presentation mode)."""
+    value = secondary("qkv_all_keys", lambda: st.toggle(
+        f"Show all {n_tokens} keys", key="qkv_all_keys", value=url_bool("qkv_all_keys", default=False,
+                                                                         what="show all keys"),
+        help=f"Off: only the {TOP_K} keys with the largest weights, and the query."), False)
+    share("qkv_all_keys", value)
+    return value
+
+
 def shown_keys(analysis: Analysis, step: steps.QuerySteps) -> np.ndarray:
     """All keys on short inputs; on long ones the query and its top keys, unless the reader asks for all."""
     n_tokens = analysis.n_tokens
-    if n_tokens <= ALL_KEYS_UP_TO or st.toggle(f"Show all {n_tokens} keys", key="qkv_all_keys",
-                                          help=f"Off: only the {TOP_K} keys with the largest weights, and the query."):
+    if n_tokens <= ALL_KEYS_UP_TO or show_all_keys(n_tokens):
         return np.arange(n_tokens)
     shown = steps.top_keys(step.weights, k=TOP_K, query=step.query_index, allowed=step.allowed)
     top = len(set(shown.tolist()) - {step.query_index})
@@ -70,10 +92,10 @@ def query_and_keys(view: View) -> None:
     st.markdown(f"Layer {view.layer}, head {step.head}: every query and key has **d_k = {d}** numbers{split}.{rotary}")
     limit = float(np.abs(np.vstack([step.query[None], step.keys[view.shown]])).max())
     query_label = view.labels[step.query_index]
-    st.plotly_chart(figures.vector_strips(vectors=step.query[None], labels=[query_label], zmax=limit,
-                                         title=f"query q of {query_label}"), key="qkv_query_fig")
-    st.plotly_chart(figures.vector_strips(vectors=step.keys[view.shown], labels=view.shown_labels, zmax=limit,
-                                         title="key k of each token shown"), key="qkv_keys_fig")
+    chart(figures.vector_strips(vectors=step.query[None], labels=[query_label], zmax=limit,
+                                title=f"query q of {query_label}"), key="qkv_query_fig")
+    chart(figures.vector_strips(vectors=step.keys[view.shown], labels=view.shown_labels, zmax=limit,
+                                title="key k of each token shown"), key="qkv_keys_fig")
 
 
 def products(view: View) -> None:
@@ -83,11 +105,11 @@ def products(view: View) -> None:
                 f"q·k. For example q({tok(tokens[step.query_index])}) · k({tok(tokens[step.query_index])}) = "
                 f"{step.raw[step.query_index]:.3f}.")
     left, right = st.columns([3, 1])
-    left.plotly_chart(figures.vector_strips(vectors=step.products[view.shown], labels=view.shown_labels,
-                                            value_name="q∘k", title="q∘k (element-wise product)"),
-                      key="qkv_products_fig")
-    right.plotly_chart(figures.score_bars(values=step.raw[view.shown], labels=view.shown_labels, title="sum: q·k",
-                                          highlight=view.query_row), key="qkv_raw_sum_fig")
+    chart(figures.vector_strips(vectors=step.products[view.shown], labels=view.shown_labels,
+                                value_name="q∘k", title="q∘k (element-wise product)"),
+          where=left, key="qkv_products_fig")
+    chart(figures.score_bars(values=step.raw[view.shown], labels=view.shown_labels, title="sum: q·k",
+                             highlight=view.query_row), where=right, key="qkv_raw_sum_fig")
 
 
 def scale_mask_softmax(view: View) -> None:
@@ -109,9 +131,9 @@ def scale_mask_softmax(view: View) -> None:
     model_row = view.analysis.attentions[view.layer, step.head, step.query_index][view.shown]
     for index, (column, (values, title)) in enumerate(zip(st.columns(len(charts)), charts, strict=True)):
         last = index == len(charts) - 1
-        column.plotly_chart(figures.score_bars(values=values[view.shown], labels=view.shown_labels, title=title,
-                                               highlight=view.query_row, reference=model_row if last else None),
-                            key=f"qkv_step_fig_{index}")
+        chart(figures.score_bars(values=values[view.shown], labels=view.shown_labels, title=title,
+                                 highlight=view.query_row, reference=model_row if last else None),
+              where=column, key=f"qkv_step_fig_{index}")
 
 
 def attention_row(view: View) -> None:
@@ -134,11 +156,11 @@ def values_and_output(view: View) -> None:
     st.markdown(f"Every token also offers a value vector v ({step.head_dim} numbers). The head's output for {name} "
                 "is the sum of the values, each multiplied by its weight: keys with weight near 0 add almost nothing.")
     left, right = st.columns(2)
-    left.plotly_chart(figures.vector_strips(vectors=step.values[view.shown], labels=view.shown_labels,
-                                            title="value v of each token shown"), key="qkv_values_fig")
-    right.plotly_chart(figures.weighted_sum_figure(weighted_values=step.weighted_values[view.shown],
-                                                   output=step.output, labels=view.shown_labels),
-                       key="qkv_weighted_fig")
+    chart(figures.vector_strips(vectors=step.values[view.shown], labels=view.shown_labels,
+                                title="value v of each token shown"), where=left, key="qkv_values_fig")
+    chart(figures.weighted_sum_figure(weighted_values=step.weighted_values[view.shown],
+                                      output=step.output, labels=view.shown_labels),
+          where=right, key="qkv_weighted_fig")
     projection = output_projection(view.loaded, view.layer)
     concatenated = steps.head_outputs(view.qkv, query=step.query_index).reshape(-1)  # (H*d,)
     projected = project_heads(view.loaded, view.layer, concatenated)  # (D,)
@@ -149,13 +171,13 @@ def values_and_output(view: View) -> None:
         f"{concatenated.size} numbers; the **output projection** `{projection.name}` ({projection.in_features} → "
         f"{projection.out_features}{', with bias' if projection.has_bias else ''}) mixes them into "
         f"{projected.size} numbers, {projection.then}.")
-    st.plotly_chart(figures.vector_strips(
+    chart(figures.vector_strips(
         vectors=concatenated[None], labels=[f"{info.n_heads} heads × {d}"], value_name="output",
         title=f"concatenated head outputs ({concatenated.size}): head {head} is dimensions "
               f"{head * d}–{head * d + d - 1}",
     ), key="qkv_concat_fig")
-    st.plotly_chart(figures.vector_strips(vectors=projected[None], labels=[f"projected ({projected.size})"],
-                                         title="after the output projection", value_name="output"), key="qkv_proj_fig")
+    chart(figures.vector_strips(vectors=projected[None], labels=[f"projected ({projected.size})"],
+                                title="after the output projection", value_name="output"), key="qkv_proj_fig")
 
 
 def every_head(view: View) -> None:
@@ -167,9 +189,8 @@ def every_head(view: View) -> None:
     whole = steps.max_difference(rows, view.analysis.attentions[view.layer, :, step.query_index])
     name = tok(view.analysis.tokens[step.query_index])
     seen = step.query_index + 1 if info.is_causal else len(view.analysis.tokens)  # later keys are all 0
-    st.plotly_chart(figures.head_grid(rows=rows[:, :seen], tokens=view.analysis.tokens[:seen], head_labels=head_labels,
-                                      selected=step.head, query_label=view.labels[step.query_index]),
-                    key="qkv_heads_fig")
+    chart(figures.head_grid(rows=rows[:, :seen], tokens=view.analysis.tokens[:seen], head_labels=head_labels,
+                            selected=step.head, query_label=view.labels[step.query_index]), key="qkv_heads_fig")
     hidden = f" Keys after {name} have weight 0 in every head and are not drawn." if seen < rows.shape[1] else ""
     st.caption(f"Each row is one head's attention row for {name}, recomputed from q, k and the mask; largest "
                f"difference from the model's own weights over all {info.n_heads} heads: {whole:.1e}.{hidden}")
@@ -186,9 +207,10 @@ def sinusoid_tab(width: int, n_positions: int) -> None:
     st.latex(r"PE_{(p,\,2i)}=\sin\!\big(p/10000^{2i/D}\big)\qquad PE_{(p,\,2i+1)}=\cos\!\big(p/10000^{2i/D}\big)")
     left, right = st.columns(2)
     for column, start, name in ((left, 0, "sin"), (right, 1, "cos")):
-        column.plotly_chart(figures.position_heatmap(
+        chart(figures.position_heatmap(
             table=table[:, start::2], zmax=1.0, x_title="i (pair of dimensions)",
-            title=f"dimensions 2i{' + 1' if start else ''}: {name}, D = {width}"), key=f"qkv_sinusoid_{name}_fig")
+            title=f"dimensions 2i{' + 1' if start else ''}: {name}, D = {width}"), where=column,
+            key=f"qkv_sinusoid_{name}_fig")
     st.caption(f"The original Transformer adds this table to the token vectors. Position 0 is [0, 1, 0, 1, …]; "
                f"position 1 starts with sin 1 = {table[1, 0]:.3f}, cos 1 = {table[1, 1]:.3f}. Left columns change "
                "fast with position, right ones slowly, so every position gets its own pattern. Drawn with "
@@ -199,10 +221,10 @@ def learned_tab(loaded: LoadedModel, n_positions: int) -> None:
     table = learned_positions(loaded, n_positions)  # (P, D)
     similarity = cosine_matrix(table)  # (P, P)
     left, right = st.columns(2)
-    left.plotly_chart(figures.position_heatmap(table=table, title=f"learned position embeddings ({table.shape[0]} × "
-                                               f"{table.shape[1]})"), key="qkv_learned_fig")
-    right.plotly_chart(figures.position_heatmap(table=similarity, zmax=1.0, x_title="position",
-                                                title="cosine similarity between positions"), key="qkv_learned_sim_fig")
+    chart(figures.position_heatmap(table=table, title=f"learned position embeddings ({table.shape[0]} × "
+                                                     f"{table.shape[1]})"), where=left, key="qkv_learned_fig")
+    chart(figures.position_heatmap(table=similarity, zmax=1.0, x_title="position",
+                                   title="cosine similarity between positions"), where=right, key="qkv_learned_sim_fig")
     far = min(50, table.shape[0] - 1)
     near_cosine, far_cosine = np.diagonal(similarity, 1).mean(), np.diagonal(similarity, far).mean()
     st.caption(f"{loaded.info.name} learned one vector per position ({position_table_size(loaded)} rows) and adds it "
@@ -216,7 +238,7 @@ def rotary_tab(view: View) -> None:
                                scaling=rotary.attention_scaling)
     pair = f"{visible(tokens[step.query_index])} → {visible(tokens[curve.key_index])}"
     at_real = float(curve.scores[curve.distance])
-    st.plotly_chart(figures.rotary_distance_figure(
+    chart(figures.rotary_distance_figure(
         distances=curve.distances, scores=curve.scores, agreement=steps.rotary_agreement(rotary.inv_freq,
                                                                                          curve.distances),
         marked_distance=curve.distance, marked_score=at_real, pair_label=pair), key="qkv_rotary_fig")
@@ -278,7 +300,11 @@ def positions_section(view: View) -> None:
     learned = position_table_size(loaded) > 0
     own_title = "Learned position embeddings" if learned else "Rotary embedding" if view.qkv.rotary else "This model"
     limit = min(info.max_tokens, position_table_size(loaded)) if learned else info.max_tokens
-    n_positions = st.slider("Positions drawn", 2, max(3, limit), min(128, max(3, limit)), key="qkv_positions")
+    n_positions = secondary("qkv_positions", lambda: st.slider(
+        "Positions drawn", 2, max(3, limit), key="qkv_positions",
+        value=url_int("qkv_positions", low=2, high=max(3, limit), default=min(128, max(3, limit)), what="positions")),
+        min(128, max(3, limit)))
+    share("qkv_positions", n_positions)
     sinusoid, own, order = st.tabs(["Sinusoidal formula (original Transformer)", own_title, "Tim chased clouds"])
     with sinusoid:
         sinusoid_tab(info.width, n_positions)
@@ -293,8 +319,19 @@ def positions_section(view: View) -> None:
         word_order_tab(view)
 
 
+def top_key_question(view: View) -> dict:
+    """Predict-then-reveal: which key will this query weigh most? (Guesses among the keys shown, when few.)"""
+    step, labels = view.step, view.labels
+    question = (f"In layer {view.layer}, head {step.head}, which token will the query "
+                f"{tok(view.analysis.tokens[step.query_index])} give the largest weight? Look at q and the keys above.")
+    options = view.shown_labels if len(view.shown) <= 20 else []
+    return {"question": question, "key": "qkv_reveal", "options": options,
+            "answer": labels[int(np.argmax(step.weights))] if options else None}
+
+
 def main() -> None:
     st.title("Q, K, V: how one attention weight is computed")
+    tour_ui("qkv")
     st.markdown("Each token asks a question (its **query** q), every token offers a label (its **key** k) and content "
                 "(its **value** v) — like humming a tune and matching it against the titles of a party playlist to "
                 "pick which songs to play. Match scores become weights that sum to 1:")
@@ -310,9 +347,16 @@ def main() -> None:
                 "sees, here only itself: whatever q·k is, softmax over one score gives weight 1. Type a longer "
                 "sentence to see tokens compete.", icon="☝️")
     view = View(loaded, analysis, qkv, step, layer, shown_keys(analysis, step), hover_labels(analysis.tokens))
-    for section in (query_and_keys, products, scale_mask_softmax, attention_row, values_and_output, every_head,
-                    positions_section):
-        section(view)
+    shown = export_ui("qkv", model=analysis.model, analyses=[analysis], title="Q, K, V")
+    shown.update({"layer": layer, "head": head, "query": query, "keys_shown": view.shown, "q": step.query,
+                  "k": step.keys, "v": step.values, "q_dot_k": step.raw, "scaled": step.scaled,
+                  "weights": step.weights, "model_weights": analysis.attentions[layer, head, query],
+                  "head_output": step.output})
+    query_and_keys(view)
+    if reveal_ui(**top_key_question(view)):
+        for section in (products, scale_mask_softmax, attention_row, values_and_output, every_head):
+            section(view)
+    positions_section(view)
 
 
 main()

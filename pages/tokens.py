@@ -9,15 +9,21 @@ from viz.figures.common import visible
 from viz.figures.similarity import labelled_heatmap
 from viz.figures.tokens import dense_rows_figure, one_hot_figure, vector_bars
 from viz.model.embeddings import input_embedding_matrix, input_embedding_rows, typed_word, vocabulary_entries
-from viz.ui import current_analysis, current_model, token_ui
+from viz.model.token_text import token_labels
+from viz.ui import current_analysis, current_model, share, share_text, token_ui, url_choice, url_int, url_str
+from viz.ui_classroom import tour_ui
+from viz.ui_export import chart, export_ui
 
 MAX_TYPED_WORDS = 20
 DEFAULT_WORDS = "cat, dog, car, banana, party, celebration, politics"
+SOURCES = ["embedding table row", "hidden state after a layer"]
 
 st.title("Tokens & embeddings")
+tour_ui("tokens")
 analysis = current_analysis()
 loaded = current_model()
 info = analysis.model
+shown = export_ui("tokens", model=info, analyses=[analysis], title="Tokens & embeddings")
 
 
 def code(text: str) -> str:
@@ -66,24 +72,29 @@ st.caption(f"As 32-bit floats (4 bytes each). For your {analysis.n_tokens} token
            f"{cost['text_one_hot_numbers']:,} one-hot numbers versus {cost['text_dense_numbers']:,} dense ones.")
 rows = input_embedding_rows(loaded, analysis.token_ids)
 left, right = st.columns(2)
-left.plotly_chart(one_hot_figure(tokens=analysis.tokens, token_ids=analysis.token_ids, vocab_size=info.vocab_size),
-                  key="tok_one_hot_chart")
-right.plotly_chart(dense_rows_figure(tokens=analysis.tokens, rows=rows,
-                                     title=f"Dense: each row has {info.width} numbers"), key="tok_dense_chart")
+chart(one_hot_figure(tokens=analysis.tokens, token_ids=analysis.token_ids, vocab_size=info.vocab_size),
+      key="tok_one_hot_chart", where=left)
+chart(dense_rows_figure(tokens=analysis.tokens, rows=rows, title=f"Dense: each row has {info.width} numbers"),
+      key="tok_dense_chart", where=right)
+shown["embedding_rows"] = rows  # (T, D)
 
 # 3. one token's vector
 st.header("3 · The numbers of one token")
 position = token_ui(analysis, key="tok_token", default_word="party")
-source = st.radio("Vector", ["embedding table row", "hidden state after a layer"], horizontal=True,
-                  key="tok_source")
-if source == "embedding table row":
+source = st.radio("Vector", SOURCES, horizontal=True, key="tok_source",
+                  index=SOURCES.index(url_choice("tok_source", SOURCES, default=SOURCES[0], what="vector")))
+share("tok_source", source)
+if source == SOURCES[0]:
     vector, where = rows[position], "its row in the embedding table"
 else:
-    layer = st.slider("Layer (0 = input embeddings)", 0, info.n_layers, 0, key="tok_layer")
+    layer = st.slider("Layer (0 = input embeddings)", 0, info.n_layers, key="tok_layer",
+                      value=url_int("tok_layer", low=0, high=info.n_layers, default=0, what="layer"))
+    share("tok_layer", layer)
     vector, where = analysis.hidden_states[layer, position], f"its hidden state at layer {layer}"
 token = analysis.tokens[position]
-st.plotly_chart(vector_bars(vector=vector, title=f"{visible(token)} (id {analysis.token_ids[position]}): "
-                                                 f"{vector.size} numbers, {where}"), key="tok_vector_chart")
+chart(vector_bars(vector=vector, title=f"{visible(token)} (id {analysis.token_ids[position]}): "
+                                       f"{vector.size} numbers, {where}"), key="tok_vector_chart")
+shown["vector"] = {"position": position, "token": token, "of": where, "values": vector}
 st.caption(f"Layer 0 is {sim.layer_zero_note(info.family)}")
 with st.expander(f"All {vector.size} numbers"):
     st.code(np.array2string(np.asarray(vector), precision=4, separator=", ", threshold=100_000), language=None,
@@ -106,21 +117,25 @@ if len(vectors) >= 2:
     for column, (x, y) in zip(metrics, pairs, strict=True):
         if x in vectors and y in vectors:
             column.metric(f"{x} – {y}", f"{toy_matrix[names.index(x), names.index(y)]:.4f}")
-    st.plotly_chart(labelled_heatmap(labels=names, matrix=toy_matrix, title="Cosine similarity of the toy vectors"),
-                    key="tok_toy_chart")
+    chart(labelled_heatmap(labels=names, matrix=toy_matrix, title="Cosine similarity of the toy vectors"),
+          key="tok_toy_chart")
+    shown["toy_cosine"] = {"words": names, "matrix": toy_matrix}
 else:
     st.info("Keep at least two rows with numbers to compare.")
 
 st.subheader("The same question, asked of the model's own input embeddings")
-typed = st.text_input("Words, separated by commas", DEFAULT_WORDS, key="tok_words", max_chars=400)
+typed = st.text_input("Words, separated by commas", url_str("tok_words", default=DEFAULT_WORDS, limit=400),
+                      key="tok_words", max_chars=400)
+share_text("tok_words", typed)
 found = [w for w in (typed_word(loaded, text) for text in typed.split(",")[:MAX_TYPED_WORDS]) if w is not None]
 if len(found) < 2:
     st.info("Type at least two words, separated by commas.")
     st.stop()
-st.plotly_chart(labelled_heatmap(labels=[w.word for w in found],
-                                 matrix=sim.toy_cosine({f"{i}": w.vector for i, w in enumerate(found)}),
-                                 title=f"Cosine similarity of input-embedding rows ({info.width} numbers each)",
-                                 digits=2), key="tok_words_chart")
+word_matrix = sim.toy_cosine({f"{i}": w.vector for i, w in enumerate(found)})
+chart(labelled_heatmap(labels=[w.word for w in found], matrix=word_matrix,
+                       title=f"Cosine similarity of input-embedding rows ({info.width} numbers each)", digits=2),
+      key="tok_words_chart")
+shown["word_cosine"] = {"words": [w.word for w in found], "matrix": word_matrix}
 several = [w for w in found if len(w.ids) > 1]
 st.caption(f"Rows of {info.name}'s input-embedding table. Each word is looked up as it appears after another word"
            + (" (with its leading space, as this tokenizer marks word starts)" if info.is_causal else "")
@@ -130,8 +145,12 @@ st.caption(f"Rows of {info.name}'s input-embedding table. Each word is looked up
            + f" Layer 0 of the model adds more to these rows: it is {sim.layer_zero_note(info.family)}")
 probe_labels = [f"{i + 1}. {w.word}" for i, w in enumerate(found)]  # text options: edits show at once
 if st.session_state.get("tok_probe") not in probe_labels:  # set, not dropped, so the browser's box shows it
-    st.session_state["tok_probe"] = probe_labels[0]
+    st.session_state["tok_probe"] = probe_labels[url_int("tok_probe", low=0, high=len(probe_labels) - 1, default=0,
+                                                         what="word number")]
 probe = probe_labels.index(st.selectbox("Nearest vocabulary entries to", probe_labels, key="tok_probe"))
+share("tok_probe", probe)
 neighbours = sim.nearest_rows(input_embedding_matrix(loaded), found[probe].vector, k=11)
-st.dataframe(pd.DataFrame([{"token": visible(loaded.tokenizer.decode([i])), "id": i, "cosine": round(score, 4)}
-                           for i, score in neighbours]), hide_index=True, key="tok_neighbours_table")
+nearest = [{"token": visible(token_labels(loaded.tokenizer, [i])[0]), "id": i, "cosine": round(score, 4)}
+           for i, score in neighbours]  # a lone byte piece as \xNN, never "�"
+st.dataframe(pd.DataFrame(nearest), hide_index=True, key="tok_neighbours_table")
+shown["nearest_entries"] = {"to": found[probe].word, "entries": nearest}

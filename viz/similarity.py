@@ -5,6 +5,7 @@ Pure numpy/scikit-learn (no torch, no streamlit). Shapes: L layers, T tokens, D 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -61,7 +62,15 @@ def words(tokens: Sequence[str], word_ids: Sequence[int | None]) -> list[tuple[s
     for position, word_id in enumerate(word_ids):
         if word_id is not None:
             spans.setdefault(word_id, []).append(position)
-    return [("".join(piece_text(tokens[p]) for p in positions), tuple(positions)) for positions in spans.values()]
+    return [("".join(_joined_piece(tokens[p]) for p in positions), tuple(positions)) for positions in spans.values()]
+
+
+def _joined_piece(token: str) -> str:
+    """A piece's share of its word's text: a character split over byte pieces ('吃(1/2)', '吃(2/2)') counts once."""
+    text = piece_text(token)
+    if match := re.fullmatch(r"(.+)\((\d)/(\d)\)", text):
+        return match[1] if match[2] == "1" else ""
+    return text
 
 
 def find_occurrences(analyses: Sequence[Analysis], word: str) -> list[Occurrence]:

@@ -108,6 +108,61 @@ def url_int(key: str, *, low: int, high: int, default: int, what: str) -> int:
     return value
 
 
+def url_float(key: str, *, low: float, high: float, default: float, what: str) -> float:
+    """A number from the shared link (used once, when the control first appears) if within low..high."""
+    raw = _url_params().pop(key, None)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:  # also false for nan
+        st.toast(f"The link asked for {what} {raw[:20]!r}; it must be {low:g}–{high:g}, so {default:g} is shown.")
+        return default
+    return value
+
+
+def url_str(key: str, *, default: str | None = None, limit: int = URL_TEXT_LIMIT) -> str | None:
+    """Text from the shared link (used once), cut to `limit` characters; `default` when the link has none."""
+    raw = _url_params().pop(key, None)
+    return default if raw is None else raw[:limit]
+
+
+def url_choice(key: str, options, *, default, what: str):
+    """One of `options` named in the shared link (used once, matched as text); otherwise `default`, with a notice."""
+    raw = _url_params().pop(key, None)
+    if raw is None:
+        return default
+    for option in options:
+        if str(option) == raw:
+            return option
+    st.toast(f"The link asked for {what} {raw[:30]!r}, which is not a choice here, so {default} is shown.")
+    return default
+
+
+def url_bool(key: str, *, default: bool, what: str) -> bool:
+    """An on/off setting from the shared link (used once): 1/0, true/false, on/off, yes/no; otherwise `default`."""
+    raw = _url_params().pop(key, None)
+    if raw is None:
+        return default
+    value = {"1": True, "true": True, "on": True, "yes": True,
+             "0": False, "false": False, "off": False, "no": False}.get(raw.strip().lower())
+    if value is None:
+        st.toast(f"The link asked for {what} {raw[:20]!r}; expected on or off, so {'on' if default else 'off'} "
+                 "is shown.")
+        return default
+    return value
+
+
+def share_text(key: str, text: str) -> None:
+    """Put a text control in the address bar when it is short enough for a link; otherwise leave it out."""
+    if len(text) <= URL_TEXT_LIMIT:
+        share(key, text)
+    elif key in st.query_params:
+        del st.query_params[key]
+
+
 def sidebar() -> None:
     """Draw the shared sidebar: model picker, presets, text and optional second sentence."""
     _url_params()
@@ -125,6 +180,9 @@ def sidebar() -> None:
                      help="Examples from the seed articles.")
         st.text_area("Text", key="text", height=100, max_chars=20_000)
         st.text_area("Second sentence (optional, to compare)", key="text_b", height=70, max_chars=20_000)
+        from viz.ui_classroom import classroom_sidebar  # presentation mode, tour and quiz switches
+
+        classroom_sidebar()
     chosen = selection()
     share("model", chosen.model_key)
     for key, text in (("text", chosen.text), ("text_b", chosen.text_b)):

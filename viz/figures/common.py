@@ -34,3 +34,15 @@ def token_axis(tokens: Sequence[str], *, max_labels: int = 128) -> dict:
 def hover_labels(tokens: Sequence[str]) -> list[str]:
     """'position: token' strings for hover text."""
     return [f"{i}: {visible(t)}" for i, t in enumerate(tokens)]
+
+
+# Signed values: red = positive, blue = negative on every page (DIVERGING with reversescale=True; bars use its ends).
+POSITIVE_COLOUR = "#b2182b"
+NEGATIVE_COLOUR = "#2166ac"
+# Marker shapes that exist in 2-D and 3-D scatters, so groups differ by shape as well as by colour.
+MARKER_SYMBOLS = ("circle", "square", "diamond", "cross", "x", "circle-open", "square-open", "diamond-open")
+
+
+def marker_symbol(index: int) -> str:
+    """The marker shape of group `index` (cycles after eight)."""
+    return MARKER_SYMBOLS[index % len(MARKER_SYMBOLS)]

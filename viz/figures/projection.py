@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from viz.figures.common import marker_symbol
 from viz.figures.similarity import group_colour
 
 BACKGROUND_OPACITY = 0.35
@@ -14,9 +15,10 @@ FRAME_MS = 700
 
 
 def _trace(coords: np.ndarray, mask: np.ndarray, *, name: str, colour: str, highlighted: bool, hover: np.ndarray,
-           text: np.ndarray, legendgroup: str) -> go.Scatter | go.Scatter3d:
+           text: np.ndarray, legendgroup: str, symbol: str = "circle") -> go.Scatter | go.Scatter3d:
     """One trace of the points in mask; highlighted points are large and labelled, the rest small and faint."""
-    marker = {"color": colour, "size": 13 if highlighted else 6, "opacity": 1.0 if highlighted else BACKGROUND_OPACITY,
+    marker = {"color": colour, "symbol": symbol, "size": 13 if highlighted else 6,
+              "opacity": 1.0 if highlighted else BACKGROUND_OPACITY,
               "line": {"width": 1.5, "color": "black"} if highlighted else {"width": 0}}
     common = {"name": name, "legendgroup": legendgroup, "customdata": hover[mask], "text": text[mask],
               "mode": "markers+text" if highlighted else "markers", "textposition": "top center",
@@ -56,7 +58,7 @@ def projection_figure(*, coords: np.ndarray, explained: np.ndarray, group: Seque
             masks.append(mask)
             traces.append(_trace(coords[start_layer], mask, name=f"{name}{suffix if highlighted else ''}",
                                  colour=group_colour(index), highlighted=highlighted, hover=hover, text=text,
-                                 legendgroup=name))
+                                 legendgroup=name, symbol=marker_symbol(index)))
     frames = [go.Frame(data=_frame_data(coords[layer], masks), name=names[layer],
                        layout={"title": {"text": _title(title, names[layer], explained[layer], axis_name)}})
               for layer in range(n_layers)]

@@ -14,6 +14,7 @@ ROW_PX = 22  # height of one token row in strips and bars
 MASKED_COLOUR = "#bbbbbb"
 BAR_COLOUR = "#3b6ea8"
 HIGHLIGHT_COLOUR = "#e08a1e"
+REFERENCE_COLOUR = "#7a7a7a"  # mid grey: visible on the light and the dark theme (black is not)
 
 
 def _symmetric_range(values: np.ndarray, percentile: float = 100.0) -> float:
@@ -70,7 +71,8 @@ def score_bars(*, values: np.ndarray, labels: Sequence[str], title: str, highlig
     if reference is not None:
         figure.add_trace(go.Scatter(
             x=np.asarray(reference, dtype=np.float64), y=list(range(len(values))), mode="markers",
-            marker={"symbol": "diamond-open", "size": 10, "color": "black"}, name="model's own",
+            marker={"symbol": "diamond-open", "size": 11, "color": REFERENCE_COLOUR, "line": {"width": 2}},
+            name="model's own",
             customdata=list(labels), hovertemplate="%{customdata}: model says %{x:.6f}<extra></extra>",
         ))
     figure.update_layout(title=title, height=_height(len(values)), showlegend=reference is not None,

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from viz.figures.common import SEQUENTIAL, hover_labels, token_axis
+from viz.figures.common import SEQUENTIAL, hover_labels, marker_symbol, token_axis
 
 # Okabe-Ito colour-blind-safe palette, strongest colours first (yellow last: weak on white), one per sentence/sense.
 HOVER_TEXT_CELLS = 128 * 128
@@ -71,6 +71,7 @@ def layer_lines(*, series: Mapping[str, Sequence[float]], title: str, y_title: s
         figure.add_trace(go.Scatter(
             x=list(range(len(values))), y=values, mode="lines+markers", name=name,
             line={"color": (colours or {}).get(name, group_colour(index + 1)), "width": 3},
+            marker={"symbol": marker_symbol(index), "size": 9},  # shape as well as colour tells lines apart
             hovertemplate=f"{name}<br>layer %{{x}}: %{{y:.3f}}<extra></extra>",
         ))
     if marked_layer is not None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from viz.figures.common import DIVERGING, hover_labels, token_axis
+from viz.figures.common import DIVERGING, NEGATIVE_COLOUR, POSITIVE_COLOUR, hover_labels, token_axis
 
 HOVER_TEXT_CELLS = 32 * 768
 
@@ -45,8 +45,8 @@ def dense_rows_figure(*, tokens: Sequence[str], rows: np.ndarray, title: str) ->
     else:  # one string per cell would be megabytes on long inputs
         hover = {"hovertemplate": "token %{y}, dimension %{x}: %{z:.4f}<extra></extra>"}
     figure = go.Figure(go.Heatmap(
-        z=rows, x=list(range(rows.shape[1])), y=list(range(rows.shape[0])), colorscale=DIVERGING, zmid=0,
-        zmin=-limit, zmax=limit, **hover,
+        z=rows, x=list(range(rows.shape[1])), y=list(range(rows.shape[0])), colorscale=DIVERGING, reversescale=True,
+        zmid=0, zmin=-limit, zmax=limit, **hover,
     ))
     figure.update_layout(
         title=title, height=max(260, 22 * len(tokens) + 140), margin={"t": 60, "b": 10},
@@ -59,7 +59,7 @@ def dense_rows_figure(*, tokens: Sequence[str], rows: np.ndarray, title: str) ->
 def vector_bars(*, vector: np.ndarray, title: str) -> go.Figure:
     """One embedding vector (D,) as D bars, positive and negative coloured apart."""
     vector = np.asarray(vector, dtype=float)
-    colours = np.where(vector >= 0, "#2166ac", "#b2182b")  # blue / red, the ends of the RdBu scale
+    colours = np.where(vector >= 0, POSITIVE_COLOUR, NEGATIVE_COLOUR)  # red / blue, as in every heatmap
     figure = go.Figure(go.Bar(x=list(range(len(vector))), y=vector, marker={"color": colours, "line": {"width": 0}},
                               hovertemplate="dimension %{x}: %{y:.4f}<extra></extra>"))
     figure.update_layout(title=title, height=320, margin={"t": 60, "b": 10}, bargap=0,

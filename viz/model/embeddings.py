@@ -55,8 +55,18 @@ def input_embedding_rows(loaded: LoadedModel, token_ids: Sequence[int]) -> np.nd
 
 
 def vocabulary_entries(loaded: LoadedModel, token_ids: Sequence[int]) -> list[str]:
-    """The tokenizer's own spelling of each id, e.g. 'Ġparty' or '##is'."""
-    return [str(t) for t in loaded.tokenizer.convert_ids_to_tokens([int(i) for i in token_ids])]
+    """The tokenizer's own spelling of each id, e.g. 'Ġparty' or '##is'; where that spelling is a byte code rather
+    than the text (byte-level tokenizers and non-Latin scripts), the bytes too, e.g. 'æĪ (bytes e6 88)'."""
+    from viz.model.token_text import token_bytes
+
+    entries = []
+    for token_id, entry in zip(token_ids, loaded.tokenizer.convert_ids_to_tokens([int(i) for i in token_ids]),
+                               strict=True):
+        data = token_bytes(loaded.tokenizer, int(token_id))
+        text = data.decode("utf-8", errors="replace")
+        spelled_in_bytes = "\ufffd" in text or (not text.isascii() and text.strip() not in str(entry))
+        entries.append(f"{entry} (bytes {data.hex(' ')})" if spelled_in_bytes else str(entry))
+    return entries
 
 
 def typed_word(loaded: LoadedModel, word: str) -> TypedWord | None:
@@ -101,7 +111,7 @@ def _batch_states(loaded: LoadedModel, texts: list[str], max_tokens: int) -> lis
     limit = min(max_tokens, loaded.info.max_tokens)
     full_lengths = [len(ids) for ids in tokenizer(texts)["input_ids"]]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    encodings = [tokenizer(text, truncation=True, max_length=limit) for text in texts]
+    encodings = [tokenizer(text, truncation=True, max_length=limit, return_offsets_mapping=True) for text in texts]
     longest = max(len(e["input_ids"]) for e in encodings)
     ids = torch.full((len(texts), longest), pad_id or 0, dtype=torch.long)
     mask = torch.zeros((len(texts), longest), dtype=torch.long)
@@ -117,7 +127,8 @@ def _batch_states(loaded: LoadedModel, texts: list[str], max_tokens: int) -> lis
         length = len(encoding["input_ids"])
         token_ids = encoding["input_ids"]
         results.append(SentenceStates(
-            text=text, tokens=readable_tokens(tokenizer, token_ids), word_ids=tuple(encoding.word_ids()),
+            text=text, tokens=readable_tokens(tokenizer, token_ids, encoding["offset_mapping"], text),
+            word_ids=tuple(encoding.word_ids()),
             special=np.array([i in special_ids for i in token_ids], dtype=bool),
             hidden_states=hidden[row, :, :length].copy(), dropped_tokens=full_lengths[row] - length,
         ))

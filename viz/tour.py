@@ -1,0 +1,97 @@
+"""The guided tour's content: six steps in the seed articles' order, which page shows which step, what to try.
+
+Pure data (no streamlit): text → tokens → one-hot vs embeddings → attention (Q, K, V) → contextual meaning →
+next-token probabilities. Written for students; every sentence holds for both bundled models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STEPS = (
+    "Text",
+    "Tokens",
+    "One-hot vs embeddings",
+    "Attention: Q, K, V",
+    "Contextual meaning",
+    "Next-token probabilities",
+)
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One page of the tour: its page file stem, the steps (1-based) it covers, a title, text and a thing to try."""
+
+    page: str
+    steps: tuple[int, ...]
+    title: str
+    text: str
+    try_this: str
+
+
+STOPS = (
+    Stop("home", (1,), "Text in, numbers out",
+         "A language model never sees letters. Everything on the next pages is computed, on this machine, from "
+         "the sentence in the sidebar by the model you picked there. Change the sentence and every page changes "
+         "with it.",
+         "pick the preset *party (celebration)*: its second sentence uses “party” in another sense, and we will "
+         "follow both."),
+    Stop("tokens", (2, 3), "Tokens, then vectors",
+         "**Tokens.** The tokenizer cuts the text into tokens (whole words, pieces of words, even pieces of one "
+         "character) and replaces each by its **id**, a row number in the vocabulary.  \n"
+         "**One-hot vs embeddings.** An id could be written as a one-hot vector: as long as the vocabulary, all "
+         "zeros and a single 1. It names the token and says nothing about it. The model looks up a **dense "
+         "embedding** instead: a few hundred learned numbers per token, so tokens used alike get similar vectors.",
+         "type `paris` in the sidebar, or `我正在吃饭`: how many tokens does each model make of it?"),
+    Stop("attention", (4,), "Attention: who looks at whom",
+         "Every layer rebuilds each token's vector as a **weighted mix** of the tokens it can see. The weights "
+         "(one row per token, summing to 1) are the **attention**. Each head weighs differently; in a decoder a "
+         "token sees only the tokens before it.",
+         "pick *it = animal*, choose the token “it” and look for a head where it looks at “animal”."),
+    Stop("qkv", (4,), "One attention weight, step by step",
+         "Each token asks a question (its **query** q) and offers a label (its **key** k) and content (its "
+         "**value** v). The weight of one token on another is q·k, scaled by 1/√d, masked in a decoder, then "
+         "softmax makes all the weights of a row add up to 1. The head's output is the weighted sum of the values.",
+         "keep the query token and switch heads: the same query picks different keys."),
+    Stop("similarity", (5,), "Meaning from context",
+         "After a few layers a token's vector carries its context. “party” starts from the same row of the "
+         "embedding table in every sentence; layer by layer its vectors drift apart when the senses differ. "
+         "**Cosine similarity** (1 = same direction) measures how alike two vectors are.",
+         "from which layer on is the celebration “party” closer to the birthday “party” than to the political one?"),
+    Stop("projection", (5,), "Meaning as a map",
+         "Hundreds of numbers per token cannot be drawn, so **PCA** keeps the two or three directions in which the "
+         "vectors differ most. Press ▶ Play to watch the tokens move through the layers: uses of one word with "
+         "different senses should end up in different places.",
+         "choose the built-in sense set and watch when the two senses separate."),
+    Stop("next_token", (6,), "Predicting the next token",
+         "A decoder turns the last token's final vector into one score per vocabulary entry; **softmax** turns "
+         "the scores into probabilities. Generating text is picking one token, appending it and repeating. "
+         "**Temperature** sharpens (below 1) or flattens (above 1) the probabilities before the pick.",
+         "try *London was* and generate a few tokens by hand, then raise the temperature."),
+)
+STOPS_BY_PAGE = {stop.page: stop for stop in STOPS}
+PAGE_TITLES = {"home": "Home", "tokens": "Tokens & embeddings", "attention": "Attention", "qkv": "Q, K, V",
+               "similarity": "Word senses", "projection": "PCA projection", "next_token": "Next token"}
+
+
+def stop_for(page: str) -> Stop:
+    """The tour stop of a page (file stem, e.g. "qkv"); KeyError for a page outside the tour."""
+    return STOPS_BY_PAGE[page]
+
+
+def step_label(stop: Stop) -> str:
+    """'Step 4 of 6' or 'Steps 2–3 of 6'."""
+    first, last = stop.steps[0], stop.steps[-1]
+    return f"Step {first} of {len(STEPS)}" if first == last else f"Steps {first}–{last} of {len(STEPS)}"
+
+
+def step_names(stop: Stop) -> str:
+    """The names of the steps a stop covers, e.g. 'Tokens · One-hot vs embeddings'."""
+    return " · ".join(STEPS[step - 1] for step in stop.steps)
+
+
+def neighbours(page: str) -> tuple[str | None, str | None]:
+    """The previous and next page of the tour (None at either end)."""
+    pages = [stop.page for stop in STOPS]
+    index = pages.index(page)
+    return (pages[index - 1] if index > 0 else None, pages[index + 1] if index + 1 < len(pages) else None)

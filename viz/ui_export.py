@@ -1,0 +1,96 @@
+"""Streamlit glue for exports: charts that offer their numbers as CSV, and each page's JSON and offline HTML.
+
+Downloads are made when clicked (Streamlit's deferred download), so a page pays nothing for them until then, and
+they hold everything the page drew in that run. PNG is plotly's own toolbar (the camera icon), kept switched on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from viz.analysis import Analysis, ModelInfo
+from viz.export import figure_csv, figures_html, view_json
+from viz.ui_classroom import CHART_FONT_PX, presentation
+
+CHARTS = "_charts"  # {chart key: figure} of the current run; a fresh dict every run (begin_run)
+CSV_BOM = "\ufeff"  # so spreadsheet programs read the UTF-8 (tokens in any script) correctly
+
+
+@dataclass(frozen=True)
+class Export:
+    """One download: its button label, file name, type, and the function that makes its bytes."""
+
+    label: str
+    file_name: str
+    mime: str
+    make: Callable[[], bytes]
+
+
+def begin_run() -> None:
+    """Start this run's list of charts (called by the sidebar, before any page draws)."""
+    st.session_state[CHARTS] = {}
+
+
+def chart_config(key: str) -> dict:
+    """Plotly's toolbar with its PNG button: twice the screen resolution, named after the chart."""
+    return {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": key, "scale": 2}}
+
+
+def chart_csv(figure: go.Figure) -> bytes:
+    """The numbers of one chart as a UTF-8 CSV file (with a byte-order mark for spreadsheets)."""
+    return (CSV_BOM + figure_csv(figure)).encode("utf-8")
+
+
+def chart(figure: go.Figure, *, key: str, where=st, csv: bool = True, **options):
+    """st.plotly_chart plus a CSV download of the chart's numbers below it; the figure joins the page's HTML export.
+
+    `where` is st or a column/container. In presentation mode the chart's text is larger and the CSV link hidden.
+    """
+    if presentation():
+        figure.update_layout(font={"size": CHART_FONT_PX}, title_font_size=CHART_FONT_PX + 1)
+    st.session_state.setdefault(CHARTS, {})[key] = figure
+    drawn = where.plotly_chart(figure, key=key, config=chart_config(key), **options)
+    if csv and not presentation():
+        where.download_button("Numbers (CSV)", data=lambda: chart_csv(figure), file_name=f"{key}.csv",
+                              mime="text/csv", key=f"{key}_csv", on_click="ignore", type="tertiary",
+                              icon=":material/download:", help="The numbers this chart draws, one file per chart.")
+    return drawn
+
+
+def page_exports(page: str, *, model: ModelInfo, analyses: Sequence[Analysis], shown: dict, title: str) -> dict:
+    """The page-wide downloads: {"json": Export, "html": Export}, reading `shown` and this run's charts when made."""
+    charts = st.session_state.setdefault(CHARTS, {})
+    return {
+        "json": Export("Analysis (JSON)", f"{page}.json", "application/json",
+                       lambda: view_json(page=page, model=model, analyses=list(analyses), shown=shown).encode()),
+        "html": Export("Charts (offline HTML)", f"{page}.html", "text/html",
+                       lambda: figures_html(list(charts.values()), title=f"{title} · {model.name}").encode()),
+    }
+
+
+def export_ui(page: str, *, model: ModelInfo, analyses: Sequence[Analysis] = (), title: str = "",
+              html: bool = True) -> dict:
+    """Export buttons for the page in the sidebar; returns the dict the page fills with the arrays it shows.
+
+    Call it once the analysis is known, then add what the page shows: shown["attention"] = weights (T, T).
+    The JSON holds the model, app version, tokens and ids of `analyses`, and `shown`; the HTML every chart drawn
+    with chart() in this run, with plotly.js inside, so it opens offline.
+    """
+    shown: dict = {}
+    exports = page_exports(page, model=model, analyses=analyses, shown=shown, title=title or page)
+    if not html:  # a page without charts
+        del exports["html"]
+    st.session_state[f"_{page}_exports"] = exports  # the same functions the buttons call (read by tests)
+    with st.sidebar:
+        st.markdown("**Export this view**")
+        for name, export in exports.items():
+            st.download_button(export.label, data=export.make, file_name=export.file_name, mime=export.mime,
+                               key=f"{page}_export_{name}", on_click="ignore", icon=":material/download:")
+        if html:
+            st.markdown("PNG: the camera icon above each chart. CSV: the link below each chart.",
+                        help="Every chart's hover also shows its exact values.")
+    return shown
