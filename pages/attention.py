@@ -19,7 +19,20 @@ from viz.figures import attention as figures
 from viz.figures.common import visible
 from viz.js_assets import MissingAssets
 from viz.text import EmptyText
-from viz.ui import current_analysis, current_model, derived, get_analysis, layer_head_ui, selection, token_ui
+from viz.ui import (
+    current_analysis,
+    current_model,
+    derived,
+    get_analysis,
+    layer_head_ui,
+    linked,
+    selection,
+    token_ui,
+    url_bool,
+    url_choice,
+)
+from viz.ui_classroom import reveal_ui, secondary, tour_ui
+from viz.ui_export import chart, export_ui
 
 TABS = ["BertViz", "Heatmap", "All heads", "Who does *it* refer to?"]
 THUMBNAIL = 16  # each head's map in the overview is pooled to at most 16 × 16 cells
@@ -30,6 +43,8 @@ WORD_RULE = (
     "its pieces do on average). Every row still sums to 1."
 )
 REFERENT_WORDS = ("it", "party")
+GUESS_OPTIONS = 8  # at most this many words to guess from (the most attended ones, in sentence order)
+
 
 
 def pick_head(layer: int, head: int) -> None:
@@ -53,7 +68,7 @@ def on_table_pick() -> None:
 def heatmap_of_head(analysis: Analysis, layer: int, head: int, *, key: str) -> None:
     figure = figures.attention_heatmap(weights=analysis.attentions[layer, head], tokens=analysis.tokens,
                                        title=f"Layer {layer}, head {head}", causal=analysis.model.is_causal)
-    st.plotly_chart(figure, key=key)
+    chart(figure, key=key)
 
 
 def bertviz_tab(analysis: Analysis, layer: int, head: int) -> None:
@@ -64,8 +79,10 @@ def bertviz_tab(analysis: Analysis, layer: int, head: int) -> None:
                 "plotly heatmap of the same head instead (it scales to the model's full context).", icon="📏")
         heatmap_of_head(analysis, layer, head, key="attn_bertviz_fallback")
         return
-    kind = st.segmented_control("View", ["Head view", "Model view"], default="Head view", required=True,
-                                key="attn_bertviz_kind")
+    kinds = ["Head view", "Model view"]
+    kind = linked("attn_bertviz_kind", lambda: st.segmented_control("View", kinds, required=True,
+                                                                    key="attn_bertviz_kind"),
+                  lambda: url_choice("attn_bertviz_kind", kinds, default=kinds[0], what="BertViz view"))
     try:
         html, height = (head_view(analysis, layer) if kind == "Head view" else model_view(analysis, layer))
     except MissingAssets as error:
@@ -105,10 +122,14 @@ def model_view(analysis: Analysis, layer: int) -> tuple[str, int]:
     return html, model_view_height(analysis.n_tokens, len(layers), len(heads))
 
 
-def heatmap_tab(analysis: Analysis, layer: int, head: int) -> None:
+def heatmap_tab(analysis: Analysis, layer: int, head: int, shown: dict) -> None:
     columns = st.columns([3, 2])
-    source = columns[0].segmented_control("Show", SOURCES, default=SOURCES[0], required=True, key="attn_source")
-    words = columns[1].toggle("Whole words", key="attn_words", help="Merge the pieces of each word.")
+    source = linked("attn_source", lambda: columns[0].segmented_control("Show", SOURCES, required=True,
+                                                                        key="attn_source"),
+                    lambda: url_choice("attn_source", SOURCES, default=SOURCES[0], what="heatmap of"))
+    words = secondary("attn_words", lambda: linked(
+        "attn_words", lambda: columns[1].toggle("Whole words", key="attn_words", help="Merge the pieces of each word."),
+        lambda: url_bool("attn_words", default=False, what="whole words")), False)
     if source == "One head":
         weights, title = analysis.attentions[layer, head], f"Layer {layer}, head {head}"
     elif source == "Mean over heads":
@@ -122,7 +143,9 @@ def heatmap_tab(analysis: Analysis, layer: int, head: int) -> None:
         weights, tokens = stats.merge_words(weights, groups), stats.word_labels(tokens, groups)
         title += f" — {len(tokens)} words"
     figure = figures.attention_heatmap(weights=weights, tokens=tokens, title=title, causal=analysis.model.is_causal)
-    st.plotly_chart(figure, key="attn_heatmap")
+    chart(figure, key="attn_heatmap")
+    shown["heatmap"] = {"source": source, "whole_words": words, "title": title, "tokens": list(tokens),
+                        "weights": weights}
     notes = ["Rows are queries (the token that attends), columns are keys (what it attends to); each row sums to 1."]
     if analysis.model.is_causal:
         notes.append("Grey cells are masked: a decoder never attends to a later token.")
@@ -135,15 +158,16 @@ def heatmap_tab(analysis: Analysis, layer: int, head: int) -> None:
     st.markdown(WORD_RULE)
 
 
-def overview_tab(analysis: Analysis, layer: int, head: int) -> None:
+def overview_tab(analysis: Analysis, layer: int, head: int, shown: dict) -> None:
     thumbs = derived(analysis, f"thumbnails{THUMBNAIL}", lambda a: stats.thumbnails(a.attentions, THUMBNAIL))
     figure = figures.head_overview(thumbnails=thumbs, layer=layer, head=head, n_tokens=analysis.n_tokens)
-    st.plotly_chart(figure, key="attn_overview", on_select=on_overview_click, selection_mode="points",
-                    config={"displayModeBar": False}, width="content")
+    chart(figure, key="attn_overview", csv=False, on_select=on_overview_click, selection_mode="points",
+          width="content")
     st.caption("Click a picture to open that head (the orange frame marks the head the sliders show).")
     st.subheader("Head summary")
     table = derived(analysis, "head_summary", lambda a: stats.head_summary_table(a.attentions, a.special))
     st.session_state["_attn_table_shown"] = table
+    shown["head_summary"] = table
     sink = "on special tokens" if analysis.special.any() else "on first token"
     best = {label: table.loc[table[label].idxmax()] for label in ("on previous token", sink)}
     st.markdown(" · ".join(f"Most attention **{label}**: layer {int(row['layer'])}, head {int(row['head'])} "
@@ -157,7 +181,25 @@ def overview_tab(analysis: Analysis, layer: int, head: int) -> None:
                "select a row to open that head. Entropy is in bits: low means the head looks at few tokens.")
 
 
-def referent_tab(layer: int) -> None:
+def guess_question(analysis: Analysis, rows, query: int, layer: int) -> dict:
+    """Predict-then-reveal: which word (not a special token, not the token itself) gets the most attention?
+
+    Shapes: rows (L, T), the query token's attention in every layer."""
+    weights = rows[layer]
+    seen = analysis.n_tokens if not analysis.model.is_causal else query + 1
+    candidates = [i for i in range(seen) if i != query and not analysis.special[i]]
+    name = visible(analysis.tokens[query])
+    question = f"Which word does “{name}” attend to most in layer {layer} (leaving out itself and special tokens)?"
+    if not candidates:
+        return {"question": question, "key": "attn_reveal"}
+    top = max(candidates, key=lambda i: weights[i])
+    offered = sorted(sorted(candidates, key=lambda i: -weights[i])[:GUESS_OPTIONS])
+    options = list(dict.fromkeys(visible(analysis.tokens[i]) for i in offered))
+    return {"question": question, "key": "attn_reveal", "options": options,
+            "answer": visible(analysis.tokens[top])}
+
+
+def referent_tab(layer: int, shown: dict) -> None:
     loaded, chosen = current_model(), selection()
     first = get_analysis(loaded, chosen.text)  # this tab reads each sentence on its own
     default_word = next((w for w in REFERENT_WORDS if first.find_token(w) is not None), "")
@@ -165,15 +207,21 @@ def referent_tab(layer: int) -> None:
     with columns[0]:  # a new text starts again from "it" (or "party")
         query = token_ui(first, key="attn_token", label="Token", default_word=default_word)
     head_options = ["mean", *range(first.model.n_heads)]
-    head = columns[1].selectbox("Heads", head_options, key="attn_ref_head",
-                                format_func=lambda h: "mean over heads" if h == "mean" else f"head {h}")
+    head = linked("attn_ref_head", lambda: columns[1].selectbox(
+        "Heads", head_options, key="attn_ref_head", format_func=lambda h: "mean over heads" if h == "mean" else
+        f"head {h}"), lambda: url_choice("attn_ref_head", head_options, default="mean", what="heads"),
+        valid=head_options.__contains__)
     head = None if head == "mean" else int(head)
     rows = stats.token_attention_by_layer(first.attentions, query, head=head)  # (L, T)
+    if not reveal_ui(**guess_question(first, rows, query, layer)):
+        return
+    shown["referent"] = {"text": first.text, "tokens": list(first.tokens), "query": query,
+                         "head": "mean" if head is None else head, "weights_by_layer": rows}
     name = visible(first.tokens[query])
-    st.plotly_chart(figures.referent_bars(weights=rows[layer], tokens=first.tokens, query=query,
-                                          title=f"Layer {layer}: where {name!r} looks"), key="attn_ref_bars")
-    st.plotly_chart(figures.referent_layers(weights=rows, tokens=first.tokens, query=query, layer=layer,
-                                            causal=first.model.is_causal), key="attn_ref_layers")
+    chart(figures.referent_bars(weights=rows[layer], tokens=first.tokens, query=query,
+                                title=f"Layer {layer}: where {name!r} looks"), key="attn_ref_bars")
+    chart(figures.referent_layers(weights=rows, tokens=first.tokens, query=query, layer=layer,
+                                  causal=first.model.is_causal), key="attn_ref_layers")
     if first.model.is_causal:
         st.caption("A decoder only looks back (later tokens are grey), and it parks much attention on the first "
                    "token, an *attention sink*; compare the other tokens with each other.")
@@ -206,14 +254,12 @@ def comparison(loaded, first: Analysis, text_b: str, query: int, head: int | Non
                 "differ only after it, so its attention is the same in A and B (B − A = 0). Pick a token after the "
                 "changed word, such as the last one, to see what the change does.", icon="➡️")
     name = visible(first.tokens[query])
-    st.plotly_chart(figures.comparison_bars(weights_a=rows_a[layer], weights_b=rows_b[layer], labels=labels,
-                                            name_a="A: text", name_b="B: second sentence",
-                                            title=f"Layer {layer}: where {name!r} looks in A and in B"),
-                    key="attn_cmp_bars")
+    chart(figures.comparison_bars(weights_a=rows_a[layer], weights_b=rows_b[layer], labels=labels,
+                                  name_a="A: text", name_b="B: second sentence",
+                                  title=f"Layer {layer}: where {name!r} looks in A and in B"), key="attn_cmp_bars")
     st.caption(change_summary(rows_b[layer] - rows_a[layer], columns, layer))
-    st.plotly_chart(figures.difference_by_layer(difference=rows_b - rows_a, labels=labels, layer=layer,
-                                                title=f"B − A, every layer: what changes for {name!r}"),
-                    key="attn_cmp_diff")
+    chart(figures.difference_by_layer(difference=rows_b - rows_a, labels=labels, layer=layer,
+                                      title=f"B − A, every layer: what changes for {name!r}"), key="attn_cmp_diff")
 
 
 def change_summary(difference, columns, layer: int) -> str:
@@ -228,10 +274,12 @@ def change_summary(difference, columns, layer: int) -> str:
 
 
 st.title("Attention")
+tour_ui("attention")
 chosen_now = selection()
-pair = bool(chosen_now.text_b.strip()) and st.toggle(
-    "Read both sentences together (sentence pair)", value=True, key="attn_pair",
-    help="The second sentence from the sidebar is fed with the first, as BertViz does with sentence pairs.")
+pair = bool(chosen_now.text_b.strip()) and linked("attn_pair", lambda: st.toggle(
+    "Read both sentences together (sentence pair)", key="attn_pair",
+    help="The second sentence from the sidebar is fed with the first, as BertViz does with sentence pairs."),
+    lambda: url_bool("attn_pair", default=True, what="sentence pair"))
 analysis = current_analysis(pair=pair)
 info = analysis.model
 if not pair:
@@ -242,6 +290,8 @@ else:
     where = f", the second sentence starts at token {analysis.sentence_b_start}."
 st.caption(f"{info.name}: {info.n_layers} layers × {info.n_heads} heads; {analysis.n_tokens} tokens{where}")
 layer, head = layer_head_ui(info, key="attn")
+shown = export_ui("attention", model=info, analyses=[analysis], title="Attention")
+shown.update({"layer": layer, "head": head, "attention": analysis.attentions[layer, head]})
 tab_bertviz, tab_heatmap, tab_overview, tab_referent = st.tabs(TABS, key="attn_view", on_change="rerun",
                                                                bind="query-params")
 if tab_bertviz.open:
@@ -249,10 +299,10 @@ if tab_bertviz.open:
         bertviz_tab(analysis, layer, head)
 if tab_heatmap.open:
     with tab_heatmap:
-        heatmap_tab(analysis, layer, head)
+        heatmap_tab(analysis, layer, head, shown)
 if tab_overview.open:
     with tab_overview:
-        overview_tab(analysis, layer, head)
+        overview_tab(analysis, layer, head, shown)
 if tab_referent.open:
     with tab_referent:
-        referent_tab(layer)
+        referent_tab(layer, shown)

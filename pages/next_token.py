@@ -12,11 +12,15 @@ from viz.model.generation import LENS_POSITIONS, generate, logit_lens, predictio
 from viz.model.token_text import candidate_labels, sequence_text, split_text, token_labels
 from viz.sampling import distribution, settled_layer
 from viz.text import EmptyText, clean_text
-from viz.ui import analysis_or_stop, current_model, selection
+from viz.ui import analysis_or_stop, current_model, linked, selection, url_bool, url_choice, url_float, url_int
+from viz.ui_classroom import secondary, tour_ui
+from viz.ui_export import chart, export_ui
 
 RUN = "next_generation"  # session_state: this browser session's Generation (its key/value cache included)
 HISTORY = "next_history"
 SHADED_TOKENS = 96  # attention shading shows at most the last 96 tokens
+MODES = ["sampling", "argmax"]
+MEAN = "mean of all heads"
 
 
 def encoder_page(loaded) -> None:
@@ -31,6 +35,7 @@ def encoder_page(loaded) -> None:
                    "Online, an encoder trained to fill blanks (for example `bert-base-uncased`) can.")
         return
     analysis = analysis_or_stop(loaded, selection().text)
+    shown = export_ui("next_token", model=info, analyses=[analysis], title="Next token")
     mask_id = loaded.tokenizer.mask_token_id
     choices = [i for i in range(analysis.n_tokens) if not analysis.special[i] or analysis.token_ids[i] == mask_id]
     if not choices:
@@ -43,8 +48,10 @@ def encoder_page(loaded) -> None:
                             format_func=lambda i: f"{i}: {visible(analysis.tokens[i])}", key="next_mask_position")
     dist = distribution(fill_mask_logits(mlm, analysis.token_ids, position, mask_id))
     ids = dist.ranked(10)
-    st.plotly_chart(probability_bars(dist, token_ids=ids, labels=loaded.tokenizer.convert_ids_to_tokens(ids.tolist())),
-                    key="next_mask_bars")
+    labels = loaded.tokenizer.convert_ids_to_tokens(ids.tolist())
+    chart(probability_bars(dist, token_ids=ids, labels=labels), key="next_mask_bars")
+    shown["fill_mask"] = {"position": position, "token_ids": ids, "tokens": labels,
+                          "probabilities": dist.probabilities[ids]}
     st.caption(f"Entropy {dist.entropy_bits:.2f} bits. The model sees {loaded.tokenizer.mask_token} at position "
                f"{position} and scores every token of its vocabulary for that place.")
 
@@ -82,26 +89,37 @@ def current_generation(loaded, ids: list[int]):
 def sampling_controls() -> dict:
     """Temperature, top-k, top-p and how many bars; returns them as keyword arguments."""
     columns = st.columns(4)
-    temperature = columns[0].slider("Temperature", 0.1, 2.0, 1.0, 0.05, key="next_temperature",
-                                    help="Logits are divided by it before softmax: below 1 sharpens, above 1 "
-                                         "flattens the distribution.")
-    top_k = columns[1].number_input("Top-k (0 = off)", 0, 100_000, 0, key="next_top_k",
-                                    help="Only the k most probable tokens can be sampled.")
-    top_p = columns[2].slider("Top-p (1 = off)", 0.0, 1.0, 1.0, 0.01, key="next_top_p",
-                              help="Only the most probable tokens whose probabilities add up to p can be sampled.")
-    bars = columns[3].slider("Bars shown", 3, 30, 10, key="next_bars")
+    temperature = linked("next_temperature", lambda: columns[0].slider(
+        "Temperature", 0.1, 2.0, step=0.05, key="next_temperature",
+        help="Logits are divided by it before softmax: below 1 sharpens, above 1 flattens the distribution."),
+        lambda: url_float("next_temperature", low=0.1, high=2.0, default=1.0, what="temperature"))
+    top_k = linked("next_top_k", lambda: columns[1].number_input(
+        "Top-k (0 = off)", 0, 100_000, key="next_top_k", help="Only the k most probable tokens can be sampled."),
+        lambda: url_int("next_top_k", low=0, high=100_000, default=0, what="top-k"))
+    top_p = linked("next_top_p", lambda: columns[2].slider(
+        "Top-p (1 = off)", 0.0, 1.0, step=0.01, key="next_top_p",
+        help="Only the most probable tokens whose probabilities add up to p can be sampled."),
+        lambda: url_float("next_top_p", low=0.0, high=1.0, default=1.0, what="top-p"))
+    bars = secondary("next_bars", lambda: linked("next_bars", lambda: columns[3].slider(
+        "Bars shown", 3, 30, key="next_bars"), lambda: url_int("next_bars", low=3, high=30, default=10,
+                                                               what="bars shown")), 10)
     return {"temperature": temperature, "top_k": int(top_k) or None, "top_p": top_p, "bars": bars}
 
 
 def generation_controls(loaded, run, settings: dict):
     """Next step, run N steps, undo, start over; returns the (possibly new) run."""
     columns = st.columns([1.3, 1, 1, 1, 1, 1, 1])
-    mode = columns[0].radio("Next token by", ["sampling", "argmax"], key="next_mode", horizontal=True,
-                            help="argmax always takes the most probable token (temperature and filters then "
-                                 "do not matter); sampling draws one at random by its probability.")
-    seed = int(columns[1].number_input("Seed", 0, 2**31 - 1, 0, key="next_seed",
-                                       help="The same seed gives the same tokens again, step for step."))
-    steps = int(columns[2].number_input("Steps", 1, 200, 10, key="next_steps"))
+    mode = linked("next_mode", lambda: columns[0].radio(
+        "Next token by", MODES, key="next_mode", horizontal=True,
+        help="argmax always takes the most probable token (temperature and filters then do not matter); "
+             "sampling draws one at random by its probability."),
+        lambda: url_choice("next_mode", MODES, default=MODES[0], what="next token by"))
+    seed = int(linked("next_seed", lambda: columns[1].number_input(
+        "Seed", 0, 2**31 - 1, key="next_seed", help="The same seed gives the same tokens again, step for step."),
+        lambda: url_int("next_seed", low=0, high=2**31 - 1, default=0, what="seed")))
+    steps = int(linked("next_steps", lambda: columns[2].number_input("Steps", 1, 200, key="next_steps"),
+                       lambda: url_int("next_steps", low=1, high=200, default=10, what="steps")))
+    settings.update(mode=mode, seed=seed, steps=steps)  # for the export
     at_limit = len(run.ids) >= loaded.info.max_tokens
     step_clicked = columns[3].button("Next step", key="next_step", type="primary", disabled=at_limit)
     run_clicked = columns[4].button(f"Run {steps} steps", key="next_run", disabled=at_limit)
@@ -134,19 +152,22 @@ def generation_controls(loaded, run, settings: dict):
     return run
 
 
-def history_section(loaded, run, labels: list[str]) -> int | None:
+def history_section(loaded, run, labels: list[str], shown: dict) -> int | None:
     """The generated tokens as a clickable row; returns the chosen step, or None for the newest prediction."""
     st.code(sequence_text(loaded.tokenizer, run.ids), language=None, wrap_lines=True)
     if not run.steps:
         st.caption("Press **Next step** to let the model add one token.")
         return None
     generated = labels[run.prompt_length:]
+    shown["history"] = {"token_ids": list(run.generated), "tokens": generated,
+                        "probabilities": [step.probability for step in run.steps],
+                        "methods": [step.method for step in run.steps]}
     if st.session_state.get(HISTORY) not in range(len(run.steps)):
         st.session_state[HISTORY] = None
-    st.plotly_chart(token_cells(labels=generated, values=[step.probability for step in run.steps],
-                                positions=range(run.prompt_length, len(run.ids)), value_name="probability",
-                                title="How probable each generated token was (temperature 1)", per_row=16,
-                                zmax=1.0, marked=st.session_state.get(HISTORY)), key="next_history_row")
+    chart(token_cells(labels=generated, values=[step.probability for step in run.steps],
+                      positions=range(run.prompt_length, len(run.ids)), value_name="probability",
+                      title="How probable each generated token was (temperature 1)", per_row=16,
+                      zmax=1.0, marked=st.session_state.get(HISTORY)), key="next_history_row")
     chosen = st.pills("Generated tokens: click one to see the bars it was chosen from", list(range(len(run.steps))),
                       format_func=lambda i: visible(generated[i]), key=HISTORY, selection_mode="single")
     ends = {loaded.tokenizer.eos_token_id} - {None}
@@ -159,7 +180,7 @@ def history_section(loaded, run, labels: list[str]) -> int | None:
     return chosen
 
 
-def bars_section(loaded, run, prediction, settings: dict, chosen_step: int | None):
+def bars_section(loaded, run, prediction, settings: dict, chosen_step: int | None, shown: dict):
     """The probability bars for the shown prediction, with entropy and filter summary; returns the distribution."""
     dist = distribution(prediction.logits, temperature=settings["temperature"], top_k=settings["top_k"],
                         top_p=settings["top_p"])
@@ -169,8 +190,11 @@ def bars_section(loaded, run, prediction, settings: dict, chosen_step: int | Non
         ids = np.append(ids, chosen_id)  # the sampled token ranked below the bars: show it too
     labels = candidate_labels(loaded.tokenizer, run.ids[:prediction.length], ids.tolist())
     left, right = st.columns([3, 1])
-    left.plotly_chart(probability_bars(dist, token_ids=ids, labels=labels, top_k=settings["top_k"],
-                                       top_p=settings["top_p"], chosen_id=chosen_id), key="next_bars_chart")
+    chart(probability_bars(dist, token_ids=ids, labels=labels, top_k=settings["top_k"], top_p=settings["top_p"],
+                           chosen_id=chosen_id), key="next_bars_chart", where=left)
+    shown["next_token"] = {"after_position": prediction.length - 1, "token_ids": ids, "tokens": labels,
+                           "probabilities": dist.probabilities[ids], "after_top_k_top_p": dist.sampling[ids],
+                           "entropy_bits": dist.entropy_bits, "kept": dist.n_kept}
     right.metric("Entropy", f"{dist.entropy_bits:.2f} bits",
                  help="0 bits: the model is certain; log2(vocabulary) bits: every token equally likely.")
     every = dist.n_kept == dist.probabilities.shape[0]
@@ -187,46 +211,58 @@ def bars_section(loaded, run, prediction, settings: dict, chosen_step: int | Non
     return dist
 
 
-def attention_section(loaded, run, prediction, dist, labels: list[str]) -> None:
+def attention_section(loaded, run, prediction, dist, labels: list[str], shown: dict) -> None:
     """How the newest position attended to earlier tokens, next to its top-5 predictions."""
     info = loaded.info
     st.subheader("Which earlier words did it look at?")
     columns = st.columns([1, 1, 1])
-    layer = columns[0].slider("Layer", 0, info.n_layers - 1, info.n_layers - 1, key="next_attn_layer")
-    head = columns[1].selectbox("Heads", ["mean of all heads", *range(info.n_heads)], key="next_attn_head")
-    skip_first = columns[2].toggle("Colour scale without the first token", value=True, key="next_attn_skip_first",
-                                   help="Many heads park most attention on the first token; leaving it out of the "
-                                        "scale shows how the rest is shared. Hover shows the true values.")
+    last, heads = info.n_layers - 1, [MEAN, *range(info.n_heads)]
+    layer = linked("next_attn_layer", lambda: columns[0].slider("Layer", 0, last, key="next_attn_layer"),
+                   lambda: url_int("next_attn_layer", low=0, high=last, default=last, what="layer"),
+                   valid=lambda value: 0 <= value <= last)
+    head = linked("next_attn_head", lambda: columns[1].selectbox("Heads", heads, key="next_attn_head"),
+                  lambda: url_choice("next_attn_head", heads, default=MEAN, what="heads"), valid=heads.__contains__)
+    skip_first = secondary("next_attn_skip_first", lambda: linked("next_attn_skip_first", lambda: columns[2].toggle(
+        "Colour scale without the first token", key="next_attn_skip_first",
+        help="Many heads park most attention on the first token; leaving it out of the scale shows how the rest is "
+             "shared. Hover shows the true values."),
+        lambda: url_bool("next_attn_skip_first", default=True, what="colour scale without the first token")), True)
     rows = prediction.attention[layer]  # (H, length)
-    weights = rows.mean(axis=0) if head == "mean of all heads" else rows[int(head)]
+    weights = rows.mean(axis=0) if head == MEAN else rows[int(head)]
     start_at = max(0, prediction.length - SHADED_TOKENS)
-    shown = weights[start_at:]
-    scale = shown[1:] if skip_first and start_at == 0 and len(shown) > 2 else shown
+    part = weights[start_at:]
+    scale = part[1:] if skip_first and start_at == 0 and len(part) > 2 else part
     left, right = st.columns([3, 1])
-    heads = head if head == "mean of all heads" else f"head {head}"
-    left.plotly_chart(token_cells(
-        labels=labels[start_at:prediction.length], values=shown, positions=range(start_at, prediction.length),
-        value_name="attention", per_row=12, zmax=float(scale.max()), marked=len(shown) - 1,
+    heads = head if head == MEAN else f"head {head}"
+    chart(token_cells(
+        labels=labels[start_at:prediction.length], values=part, positions=range(start_at, prediction.length),
+        value_name="attention", per_row=12, zmax=float(scale.max()), marked=len(part) - 1,
         title=f"Attention of position {prediction.length - 1} (▶) in layer {layer}, {heads}",
-    ), key="next_attention")
+    ), key="next_attention", where=left)
+    shown["attention"] = {"query_position": prediction.length - 1, "layer": layer, "head": head,
+                          "weights": weights}
     top = dist.ranked(5)
-    right.plotly_chart(top_bars(labels=candidate_labels(loaded.tokenizer, run.ids[:prediction.length], top.tolist()),
-                                probabilities=dist.probabilities[top], title="Top-5 next tokens"), key="next_top5")
+    chart(top_bars(labels=candidate_labels(loaded.tokenizer, run.ids[:prediction.length], top.tolist()),
+                   probabilities=dist.probabilities[top], title="Top-5 next tokens"), key="next_top5", where=right)
     if start_at:
         st.caption(f"Showing the last {SHADED_TOKENS} of {prediction.length} tokens; the earlier ones received "
                    f"{weights[:start_at].sum():.1%} of this attention.")
 
 
-def lens_section(loaded, run, labels: list[str]) -> None:
+def lens_section(loaded, run, labels: list[str], shown: dict) -> None:
     """The logit lens over the last positions of the current text."""
     st.subheader("Logit lens: when does the model settle on its guess?")
     columns = st.columns([1, 3])
-    if not columns[0].toggle("Show the logit lens", value=True, key="next_lens_on",
-                             help="It unembeds every layer at every shown position (about a second on a small "
-                                  "CPU); switch it off to click through steps faster."):
+    if not linked("next_lens_on", lambda: columns[0].toggle(
+            "Show the logit lens", key="next_lens_on", help="It unembeds every layer at every shown position (about a "
+            "second on a small CPU); switch it off to click through steps faster."),
+            lambda: url_bool("next_lens_on", default=True, what="logit lens")):
         return
-    width = columns[1].slider("Positions shown (the last ones)", 1, LENS_POSITIONS, min(10, LENS_POSITIONS),
-                              key="next_lens_positions", help="Each position costs one unembedding per layer.")
+    default = min(10, LENS_POSITIONS)
+    width = secondary("next_lens_positions", lambda: linked("next_lens_positions", lambda: columns[1].slider(
+        "Positions shown (the last ones)", 1, LENS_POSITIONS, key="next_lens_positions",
+        help="Each position costs one unembedding per layer."),
+        lambda: url_int("next_lens_positions", low=1, high=LENS_POSITIONS, default=default, what="positions")), default)
     key = (run.model_key, run.ids, width)
     cached = st.session_state.get("next_lens")
     if cached is None or cached[0] != key:
@@ -235,9 +271,12 @@ def lens_section(loaded, run, labels: list[str]) -> None:
     lens = cached[1]
     flat = candidate_labels(loaded.tokenizer, (), lens.top_ids.ravel().tolist())
     top_labels = np.array(flat, dtype=object).reshape(lens.top_ids.shape).tolist()
-    st.plotly_chart(logit_lens_grid(top_labels=top_labels, top_probabilities=lens.top_probabilities,
-                                    input_labels=[labels[p] for p in lens.positions], positions=lens.positions),
-                    key="next_lens_grid")
+    chart(logit_lens_grid(top_labels=top_labels, top_probabilities=lens.top_probabilities,
+                          input_labels=[labels[p] for p in lens.positions], positions=lens.positions),
+          key="next_lens_grid")
+    shown["logit_lens"] = {"positions": lens.positions, "layers": ["embeddings", *range(1, len(top_labels))],
+                           "top_ids": lens.top_ids, "top_tokens": top_labels,
+                           "top_probabilities": lens.top_probabilities}
     column = lens.top_ids.shape[1] - 1
     layer = settled_layer(lens.top_ids, column)
     position = int(lens.positions[column])
@@ -269,17 +308,21 @@ def tokenizer_section(loaded, ids: list[int], labels: list[str]) -> None:
 
 loaded = current_model()
 st.title("Next token")
+tour_ui("next_token")
 if not loaded.info.is_causal:
     encoder_page(loaded)
     st.stop()
 ids = prompt_ids(loaded)
 run = current_generation(loaded, ids)
+shown = export_ui("next_token", model=loaded.info, title="Next token")
 settings = sampling_controls()
 run = generation_controls(loaded, run, settings)
 labels = token_labels(loaded.tokenizer, run.ids)
-chosen_step = history_section(loaded, run, labels)
+shown.update({"settings": settings, "prompt_length": run.prompt_length, "token_ids": list(run.ids),
+              "tokens": labels, "text": sequence_text(loaded.tokenizer, run.ids)})
+chosen_step = history_section(loaded, run, labels, shown)
 prediction = run.prediction if chosen_step is None else prediction_at(loaded, run, run.prompt_length + chosen_step)
-dist = bars_section(loaded, run, prediction, settings, chosen_step)
-attention_section(loaded, run, prediction, dist, labels)
-lens_section(loaded, run, labels)
+dist = bars_section(loaded, run, prediction, settings, chosen_step, shown)
+attention_section(loaded, run, prediction, dist, labels, shown)
+lens_section(loaded, run, labels, shown)
 tokenizer_section(loaded, ids, labels)

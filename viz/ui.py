@@ -386,3 +386,16 @@ def escape_markdown(text: str, limit: int = 60) -> str:
 
     text = text if len(text) <= limit else text[: limit - 1] + "…"
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$&])", r"\\\1", text)
+
+
+def linked(key: str, draw, read, *, valid=lambda value: True):
+    """A control restored from the shared link (first time) or its last value (after its tab was closed), drawn,
+    and written back to the address bar. `read()` gives the link's value or the default (notice if bad)."""
+    last = f"_{key}_last"
+    if key not in st.session_state:
+        kept = st.session_state.get(last)
+        st.session_state[key] = kept if kept is not None and valid(kept) else read()
+    value = draw()
+    st.session_state[last] = value
+    share(key, int(value) if isinstance(value, bool) else value)
+    return value

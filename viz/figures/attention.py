@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 from viz.figures.common import DIVERGING, SEQUENTIAL, hover_labels, token_axis, visible
 
 HOVER_TEXT_LIMIT = 128  # above this many tokens, per-cell hover text would cost megabytes: hover shows positions
-MASKED_COLOUR = "#d0d0d0"
+MASKED_COLOUR = "#8c8c8c"  # neutral mid grey: masked cells read as "no value" on light and dark themes alike
+CLEAR = "rgba(0,0,0,0)"  # no plot background of our own: the theme's shows through (light or dark)
 BAR_COLOUR = "#3b6ea8"
 QUERY_COLOUR = "#e08a1e"
 SECOND_COLOUR = "#c44e52"
@@ -51,7 +52,7 @@ def attention_heatmap(*, weights: np.ndarray, tokens: Sequence[str], title: str,
         figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="masked: a later token",
                                     marker={"symbol": "square", "size": 12, "color": MASKED_COLOUR}))
     figure.update_layout(title=title, height=_square_height(n), margin=MARGIN,
-                         plot_bgcolor=MASKED_COLOUR if causal else "white",
+                         plot_bgcolor=MASKED_COLOUR if causal else CLEAR,
                          showlegend=causal, legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right",
                                                     "yanchor": "bottom"})
     figure.update_xaxes(**token_axis(tokens, max_labels=64), title="key (attended to)", tickangle=-60, side="bottom",
@@ -100,7 +101,7 @@ def head_overview(*, thumbnails: np.ndarray, layer: int, head: int, n_tokens: in
         title=f"All {n_layers} layers (rows) × {n_heads} heads (columns)<br>"
               f"<sup>{n_tokens} tokens; each picture scaled to its own maximum</sup>",
         width=n_heads * cell + 80, height=n_layers * cell + 120, margin={"t": 100, "b": 20, "l": 60, "r": 20},
-        plot_bgcolor="white", hovermode="closest", hoverdistance=80, dragmode=False, showlegend=False,
+        plot_bgcolor=CLEAR, hovermode="closest", hoverdistance=80, dragmode=False, showlegend=False,
     )
     figure.update_xaxes(tickmode="array", tickvals=list(range(n_heads)), side="top", showgrid=False,
                         zeroline=False, range=[-0.5, n_heads - 0.5])
@@ -149,7 +150,7 @@ def referent_layers(*, weights: np.ndarray, tokens: Sequence[str], query: int, l
                      line={"color": QUERY_COLOUR, "width": 2})
     figure.update_layout(title=f"Every layer: what {visible(tokens[query])!r} attends to",
                          height=_layers_height(n_layers), margin=MARGIN,
-                         plot_bgcolor=MASKED_COLOUR if causal else "white")
+                         plot_bgcolor=MASKED_COLOUR if causal else CLEAR)
     figure.update_xaxes(**token_axis(tokens), tickangle=-60, showgrid=False)
     figure.update_yaxes(title="layer", autorange="reversed", tickmode="linear", dtick=1 if n_layers <= 12 else 5)
     return figure

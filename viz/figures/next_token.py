@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from viz.figures.common import SEQUENTIAL, visible
 from viz.sampling import Distribution, share_outside
 
-KEPT_COLOUR = "#332288"  # indigo (Tol's colour-blind-safe palette)
+KEPT_COLOUR = "#4477AA"  # blue (Tol's colour-blind-safe palette), readable on light and dark themes
 CUT_COLOUR = "#BBBBBB"  # grey: filtered out by top-k / top-p
 CHOSEN_COLOUR = "#EE7733"  # orange outline: the token that was actually chosen
 CUT_LINE_COLOUR = "#CC3311"  # red dashed line: where top-k / top-p cut
