@@ -79,6 +79,11 @@ def cold_start(playwright) -> list[dict]:
     return rows
 
 
+def _serve_file(path: Path):
+    """A route handler answering with a local file (Playwright passes (route, request), so no default args)."""
+    return lambda route: route.fulfill(path=str(path), content_type="application/javascript")
+
+
 def bertviz_draw(playwright, files: list[dict], asset_routes: dict[str, Path]) -> None:
     """Load raw BertViz HTML in Chromium (CDN libraries served from local files) and time until its SVG draws."""
     browser = launch(playwright)
@@ -87,10 +92,9 @@ def bertviz_draw(playwright, files: list[dict], asset_routes: dict[str, Path]) -
         if not row.get("file"):
             continue
         context = browser.new_context()
+        block_internet(context, "file://")  # registered first: Playwright tries the last-registered route first
         for pattern, path in asset_routes.items():
-            context.route(pattern, lambda route, path=path: route.fulfill(path=str(path),
-                                                                           content_type="application/javascript"))
-        block_internet(context, "file://")
+            context.route(pattern, _serve_file(path))
         page = context.new_page()
         started = time.perf_counter()
         try:

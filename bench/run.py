@@ -19,6 +19,19 @@ def fmt(value, digits: int = 2) -> str:
     return "did not finish in 60 s" if value is None else f"{value:.{digits}f}"
 
 
+def build_cell(row: dict) -> str:
+    seconds = row["build_s"]
+    if seconds is not None and seconds > model_times.BERTVIZ_TIMEOUT:
+        return f"did not finish in 60 s ({seconds:.0f} s)"
+    return fmt(seconds)
+
+
+def draw_cell(row: dict) -> str:
+    if row.get("draw_s") is None and (row.get("html_MB") or 0) > model_times.SAVE_LIMIT_MB:
+        return f"not drawn: {row['html_MB']:.0f} MB of HTML is past what a browser tab loads"
+    return fmt(row.get("draw_s"))
+
+
 def markdown(model_rows, page_rows, bertviz_rows, cold_rows) -> str:
     lines = ["| model | tokens | forward s (floor) | app analysis s | analysis MB |", "|---|---|---|---|---|"]
     lines += [f"| {r['model']} | {r['tokens']} | {fmt(r['forward_s'], 3)} | {fmt(r['analysis_s'], 3)} | "
@@ -28,8 +41,8 @@ def markdown(model_rows, page_rows, bertviz_rows, cold_rows) -> str:
               for r in page_rows]
     lines += ["", "| model | tokens | raw BertViz view | HTML MB | build s | Chromium draw s |",
               "|---|---|---|---|---|---|"]
-    lines += [f"| {r['model']} | {r['tokens']} | {r['view']} | {fmt(r['html_MB'], 1)} | {fmt(r['build_s'])} | "
-              f"{fmt(r.get('draw_s'))} |" for r in bertviz_rows]
+    lines += [f"| {r['model']} | {r['tokens']} | {r['view']} | {fmt(r['html_MB'], 1)} | {build_cell(r)} | "
+              f"{draw_cell(r)} |" for r in bertviz_rows]
     lines += ["", "| converted-model cache | process start → first page s | → decoder page drawn s |", "|---|---|---|"]
     lines += [f"| {r['cache']} | {fmt(r['first_page_s'])} | {fmt(r['decoder_ready_s'])} |" for r in cold_rows]
     return "\n".join(lines) + "\n"
@@ -55,6 +68,22 @@ def chart(model_rows, page_rows, bertviz_rows) -> go.Figure:
 
 
 def main() -> None:
+    if "--table-only" in sys.argv:  # rebuild results.md from results.json
+        data = json.loads((RESULTS / "results.json").read_text())
+        (RESULTS / "results.md").write_text(markdown(data["model"], data["pages"], data["bertviz"], data["cold_start"]))
+        return
+    if "--draw-only" in sys.argv:  # redo only the Chromium draw of the raw BertViz files already written
+        data = json.loads((RESULTS / "results.json").read_text())
+        for row in data["bertviz"]:
+            path = RESULTS / "bertviz_html" / f"bertviz_{row['model'].split(':')[1]}_{row['tokens']}_{row['view']}.html"
+            row["file"] = path if path.exists() else None
+        with sync_playwright() as playwright:
+            browser_times.bertviz_draw(playwright, data["bertviz"], asset_routes())
+        for row in data["bertviz"]:
+            row.pop("file", None)
+        (RESULTS / "results.json").write_text(json.dumps(data, indent=1))
+        (RESULTS / "results.md").write_text(markdown(data["model"], data["pages"], data["bertviz"], data["cold_start"]))
+        return
     RESULTS.mkdir(parents=True, exist_ok=True)
     html_dir = RESULTS / "bertviz_html"
     html_dir.mkdir(exist_ok=True)
