@@ -28,7 +28,7 @@ def build_cell(row: dict) -> str:
 
 def draw_cell(row: dict) -> str:
     if row.get("draw_s") is None and (row.get("html_MB") or 0) > model_times.SAVE_LIMIT_MB:
-        return f"not drawn: {row['html_MB']:.0f} MB of HTML is past what a browser tab loads"
+        return f"not tried: over {model_times.SAVE_LIMIT_MB} MB of HTML"
     return fmt(row.get("draw_s"))
 
 
