@@ -1,7 +1,7 @@
 """Hostile and odd input typed into the real page: a clear message or a correct analysis, never script or traceback."""
 
 import pytest
-from browser_support import choose, screenshot, set_text, wait_idle
+from browser_support import choose, open_page, screenshot, set_text, wait_idle
 
 from viz.model import BUNDLED
 
@@ -99,5 +99,23 @@ def test_bad_model_id(page, model_id, message):
     assert message in page.locator('[data-testid="stAlertContentError"]').first.inner_text()
     assert_nothing_ran(page)
     choose(page, "Model", BUNDLED["bundled:minilm"].name)
+    wait_idle(page)
+    assert_still_answers(page)
+
+
+def test_upload_that_is_not_a_csv(page, tmp_path):
+    """A binary file named .csv on the projection page: a clear message, and the app keeps answering."""
+    fake = tmp_path / "sentences.csv"
+    fake.write_bytes(bytes(range(256)) * 8)
+    open_page(page, "projection")
+    wait_idle(page)
+    page.get_by_text("Upload a CSV", exact=True).click()
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(fake))
+    page.get_by_text("not UTF-8 text").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    screenshot(page, "hostile-upload-not-csv")
+    assert_nothing_ran(page)
+    open_page(page, "home")
     wait_idle(page)
     assert_still_answers(page)
