@@ -95,29 +95,23 @@ def share(key: str, value) -> None:
 
 def url_int(key: str, *, low: int, high: int, default: int, what: str) -> int:
     """An integer from the shared link (used once, when the control first appears) if within low..high."""
-    raw = _url_params().pop(key, None)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        st.toast(f"The link asked for {what} {raw[:20]!r}; this model has {low}–{high}, so {default} is shown.")
-        return default
-    return value
+    return _url_number(key, int, low=low, high=high, default=default, what=what)
 
 
 def url_float(key: str, *, low: float, high: float, default: float, what: str) -> float:
     """A number from the shared link (used once, when the control first appears) if within low..high."""
+    return _url_number(key, float, low=low, high=high, default=default, what=what)
+
+
+def _url_number(key: str, parse, *, low, high, default, what: str):
     raw = _url_params().pop(key, None)
     if raw is None:
         return default
     try:
-        value = float(raw)
+        value = parse(raw)
     except ValueError:
-        value = float("nan")
-    if not low <= value <= high:  # also false for nan
+        value = None
+    if value is None or not low <= value <= high:  # the comparison is also false for nan
         st.toast(f"The link asked for {what} {raw[:20]!r}; it must be {low:g}–{high:g}, so {default:g} is shown.")
         return default
     return value

@@ -77,13 +77,11 @@ def typed_word(loaded: LoadedModel, word: str) -> TypedWord | None:
     tokenizer = loaded.tokenizer
     encoding = tokenizer(WORD_CONTEXT + word, add_special_tokens=False, return_offsets_mapping=True)
     start = len(WORD_CONTEXT)
-    kept = [(i, tuple(offsets)) for i, offsets in zip(encoding["input_ids"], encoding["offset_mapping"], strict=True)
-            if offsets[1] > start]
-    if not kept:
+    ids = [i for i, (_, end) in zip(encoding["input_ids"], encoding["offset_mapping"], strict=True) if end > start]
+    if not ids:
         return None
-    ids, offsets = [i for i, _ in kept], [o for _, o in kept]
     return TypedWord(
-        word=word, pieces=tuple(readable_tokens(tokenizer, ids, offsets, WORD_CONTEXT + word)), ids=tuple(ids),
+        word=word, pieces=readable_tokens(tokenizer, ids), ids=tuple(ids),
         vector=input_embedding_rows(loaded, ids).astype(np.float64).mean(axis=0),
     )
 
@@ -111,7 +109,7 @@ def _batch_states(loaded: LoadedModel, texts: list[str], max_tokens: int) -> lis
     limit = min(max_tokens, loaded.info.max_tokens)
     full_lengths = [len(ids) for ids in tokenizer(texts)["input_ids"]]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    encodings = [tokenizer(text, truncation=True, max_length=limit, return_offsets_mapping=True) for text in texts]
+    encodings = [tokenizer(text, truncation=True, max_length=limit) for text in texts]
     longest = max(len(e["input_ids"]) for e in encodings)
     ids = torch.full((len(texts), longest), pad_id or 0, dtype=torch.long)
     mask = torch.zeros((len(texts), longest), dtype=torch.long)
@@ -127,7 +125,7 @@ def _batch_states(loaded: LoadedModel, texts: list[str], max_tokens: int) -> lis
         length = len(encoding["input_ids"])
         token_ids = encoding["input_ids"]
         results.append(SentenceStates(
-            text=text, tokens=readable_tokens(tokenizer, token_ids, encoding["offset_mapping"], text),
+            text=text, tokens=readable_tokens(tokenizer, token_ids),
             word_ids=tuple(encoding.word_ids()),
             special=np.array([i in special_ids for i in token_ids], dtype=bool),
             hidden_states=hidden[row, :, :length].copy(), dropped_tokens=full_lengths[row] - length,

@@ -7,6 +7,7 @@ import torch
 
 from viz.analysis import Analysis
 from viz.model.loading import LoadedModel
+from viz.model.token_text import token_labels
 from viz.text import clean_text
 
 
@@ -16,7 +17,7 @@ def analyze(loaded: LoadedModel, text: str, text_pair: str | None = None) -> Ana
     first = clean_text(text)
     second = clean_text(text_pair) if text_pair and text_pair.strip() else None
     notices = list(first.notices) + (list(second.notices) if second else [])
-    encoding, sentence_b_start, dropped = _tokenize(loaded, first.text, second.text if second else None)
+    encoding, word_ids, sentence_b_start, dropped = _tokenize(loaded, first.text, second.text if second else None)
     if dropped:
         notices.append(
             f"The input has {info.max_tokens + dropped:,} tokens; the app analyses at most {info.max_tokens:,} "
@@ -35,9 +36,9 @@ def analyze(loaded: LoadedModel, text: str, text_pair: str | None = None) -> Ana
         model=info,
         text=first.text,
         text_pair=second.text if second else None,
-        tokens=readable_tokens(loaded.tokenizer, token_ids.tolist(), encoding.get("offsets"), encoding.get("source")),
+        tokens=readable_tokens(loaded.tokenizer, token_ids.tolist()),
         token_ids=token_ids,
-        word_ids=encoding["word_ids"],
+        word_ids=word_ids,
         special=np.array([int(i) in special_ids for i in token_ids], dtype=bool),
         attentions=attentions,
         hidden_states=hidden,
@@ -49,7 +50,7 @@ def analyze(loaded: LoadedModel, text: str, text_pair: str | None = None) -> Ana
 
 
 def _tokenize(loaded: LoadedModel, text: str, text_pair: str | None):
-    """Tokens for the model, cut to its limit; returns (model inputs + metadata, sentence_b_start, dropped)."""
+    """Tokens for the model, cut to its limit; returns (model inputs, word ids, sentence_b_start, dropped)."""
     tokenizer, info = loaded.tokenizer, loaded.info
     if info.is_causal and text_pair:
         text, text_pair, b_chars = f"{text} {text_pair}", None, len(text)  # decoders read one stream
@@ -73,8 +74,7 @@ def _tokenize(loaded: LoadedModel, text: str, text_pair: str | None):
     model_inputs = {k: v for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
     if loaded.info.family == "distilbert":
         model_inputs.pop("token_type_ids", None)
-    source = text if text_pair is None else None  # offsets of a pair refer to two strings
-    return {**model_inputs, "word_ids": word_ids, "offsets": offsets, "source": source}, b_start, dropped
+    return model_inputs, word_ids, b_start, dropped
 
 
 def _unique_word_ids(word_ids, sequence_ids) -> tuple[int | None, ...]:
@@ -87,17 +87,8 @@ def _unique_word_ids(word_ids, sequence_ids) -> tuple[int | None, ...]:
     )
 
 
-def readable_tokens(tokenizer, ids: list[int], offsets=None, source: str | None = None) -> tuple[str, ...]:
-    """Display text of each token; pieces of one character split over several tokens show that character."""
-    tokens = []
-    for position, token_id in enumerate(ids):
-        if tokenizer.convert_ids_to_tokens(token_id).startswith("##"):  # WordPiece continuation: keep the ##
-            tokens.append(tokenizer.convert_ids_to_tokens(token_id))
-            continue
-        text = tokenizer.decode([token_id], clean_up_tokenization_spaces=False)
-        if "\ufffd" in text and offsets and source is not None:
-            start, end = offsets[position]
-            sharing = [i for i, o in enumerate(offsets) if o == (start, end)]
-            text = f"{source[start:end]}({sharing.index(position) + 1}/{len(sharing)})"
-        tokens.append(text)
-    return tuple(tokens)
+def readable_tokens(tokenizer, ids: list[int]) -> tuple[str, ...]:
+    """Display text of each token: byte pieces of one character show it as 'char(k/n)'; WordPiece keeps its ##."""
+    pieces = tokenizer.convert_ids_to_tokens(list(ids))
+    return tuple(piece if piece.startswith("##") else label
+                 for piece, label in zip(pieces, token_labels(tokenizer, ids), strict=True))
