@@ -7,20 +7,12 @@ import time
 
 import torch
 from inputs import MODELS, SIZES, text_of_tokens
+from timing import best_of
 
 from viz.model import analyze, load_model, resolve_model
 
 BERTVIZ_TIMEOUT = 60
 SAVE_LIMIT_MB = 190  # larger raw BertViz pages are measured but not written out or opened in Chromium
-
-
-def best_of(function, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def forward_and_analysis() -> list[dict]:

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from viz.ui import current_analysis
-from viz.ui_classroom import tour_ui
-from viz.ui_export import export_ui
+from viz.ui.classroom import tour_ui
+from viz.ui.export import export_ui
+from viz.ui.sidebar import current_analysis
 
 st.title("Attention explorer")
 tour_ui("home")

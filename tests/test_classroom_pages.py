@@ -12,8 +12,8 @@ from test_app import run_app, run_link
 
 from viz import similarity as sim
 from viz.model import analyze
-from viz.ui import SAME_SENSE_SENTENCE
-from viz.ui_export import chart_csv
+from viz.ui.widgets import SAME_SENSE_SENTENCE
+from viz.ui.export import chart_csv
 
 CHINESE = "我正在吃饭"
 LONG = "The animal didn't cross the street because it was too tired, and then it slept for a very long time."

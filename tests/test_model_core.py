@@ -22,7 +22,8 @@ def test_encoder_shapes(encoder):
     analysis = analyze(encoder, PARTY)
     assert analysis.attentions.shape == (6, 12, 10, 10)
     assert analysis.hidden_states.shape == (7, 10, 384)
-    assert analysis.logits is None and analysis.model.kind == "encoder"
+    assert analysis.model.kind == "encoder"
+    assert not hasattr(analysis, "logits")  # next-token scores are not kept in every cached analysis
 
 
 def test_decoder_splits_paris_like_gpt2(decoder):
@@ -31,13 +32,18 @@ def test_decoder_splits_paris_like_gpt2(decoder):
     assert analysis.word_ids == (0, 0)
 
 
-def test_decoder_shapes_and_logits(decoder):
+def test_decoder_shapes_and_next_token(decoder):
+    from viz.model.generation import full_rerun_logits
+
     analysis = analyze(decoder, "London was")
     info = analysis.model
     assert (info.n_layers, info.n_heads, info.n_kv_heads, info.family) == (30, 9, 3, "llama")
     assert analysis.attentions.shape == (30, 9, 2, 2)
-    assert analysis.logits.shape == (2, info.vocab_size)
-    probabilities = np.exp(analysis.logits[-1] - analysis.logits[-1].max())
+    assert analysis.nbytes == sum(a.nbytes for a in (analysis.token_ids, analysis.special, analysis.attentions,
+                                                      analysis.hidden_states))
+    logits = full_rerun_logits(decoder, analysis.token_ids.tolist())
+    assert logits.shape == (info.vocab_size,)
+    probabilities = np.exp(logits - logits.max())
     probabilities /= probabilities.sum()
     top = [decoder.tokenizer.decode([i]) for i in np.argsort(probabilities)[::-1][:2]]
     assert top == [" a", " the"]  # measured in ../shared/examples.md

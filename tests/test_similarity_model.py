@@ -15,7 +15,7 @@ from viz.model.embeddings import (
 )
 from viz.projection import collect_word_states, separation_by_layer
 from viz.sense_sets import BUILT_IN
-from viz.ui import SAME_SENSE_SENTENCE
+from viz.ui.widgets import SAME_SENSE_SENTENCE
 
 CELEBRATION_VS_POLITICS = [1.0, 0.90, 0.86, 0.81, 0.81, 0.83, 0.74]
 CELEBRATION_VS_BIRTHDAY = [1.0, 0.96, 0.93, 0.90, 0.88, 0.90, 0.83]

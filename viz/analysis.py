@@ -38,8 +38,8 @@ class Analysis:
 
     Shapes: L layers, H heads, T tokens, D width, V vocabulary.
     token_ids (T,), special (T,) bool, attentions (L, H, T, T) float32 rows summing to 1,
-    hidden_states (L+1, T, D) float32 with index 0 the input embeddings,
-    logits (T, V) float32 for causal models (next-token scores at every position), else None.
+    hidden_states (L+1, T, D) float32 with index 0 the input embeddings. Next-token scores are not kept here
+    (T x V floats, ~100 MB at 512 tokens for the decoder): the Next-token page computes what it shows.
     """
 
     model: ModelInfo
@@ -51,7 +51,6 @@ class Analysis:
     special: np.ndarray
     attentions: np.ndarray
     hidden_states: np.ndarray
-    logits: np.ndarray | None = None
     sentence_b_start: int | None = None  # first token of the second sentence, in pair mode
     dropped_tokens: int = 0  # tokens cut off because the input was longer than model.max_tokens
     notices: tuple[str, ...] = field(default=())
@@ -64,16 +63,13 @@ class Analysis:
             "attentions": (self.attentions, (n_layers, n_heads, n_tokens, n_tokens)),
             "hidden_states": (self.hidden_states, (n_layers + 1, n_tokens, self.model.width)),
         }
-        if self.logits is not None:
-            expected["logits"] = (self.logits, (n_tokens, self.model.vocab_size))
         for name, (array, shape) in expected.items():
             if array.shape != shape:
                 raise ValueError(f"{name} has shape {array.shape}, expected {shape}")
         if len(self.word_ids) != n_tokens:
             raise ValueError("word_ids must have one entry per token")
-        for array in (self.token_ids, self.special, self.attentions, self.hidden_states, self.logits):
-            if array is not None:
-                array.setflags(write=False)
+        for array in (self.token_ids, self.special, self.attentions, self.hidden_states):
+            array.setflags(write=False)
 
     @property
     def n_tokens(self) -> int:
@@ -81,8 +77,8 @@ class Analysis:
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.token_ids, self.special, self.attentions, self.hidden_states, self.logits)
-        return sum(a.nbytes for a in arrays if a is not None)
+        arrays = (self.token_ids, self.special, self.attentions, self.hidden_states)
+        return sum(a.nbytes for a in arrays)
 
     def find_token(self, word: str, occurrence: int = 0) -> int | None:
         """Index of the first token of `word` (case-insensitive), or None when absent."""

@@ -58,3 +58,16 @@ class BytesLRU(Generic[Value]):
 
     def __contains__(self, key: Hashable) -> bool:
         return key in self._items
+
+
+def size_in_bytes(value) -> int:
+    """Bytes held by a cached value: numpy arrays, pandas tables, and records or sequences of them."""
+    if hasattr(value, "memory_usage"):  # a pandas DataFrame
+        return int(value.memory_usage(deep=True).sum())
+    if hasattr(value, "nbytes"):
+        return int(value.nbytes)
+    if isinstance(value, list | tuple):
+        return sum(size_in_bytes(item) for item in value) + 64
+    if hasattr(value, "__dataclass_fields__"):
+        return sum(size_in_bytes(getattr(value, name)) for name in value.__dataclass_fields__) + 64
+    return 1024  # a small object: strings, numbers, None

@@ -52,13 +52,6 @@ def analysis_json(analysis: Analysis, *, page: str, shown: dict | None = None) -
     return json.dumps(document, ensure_ascii=False, indent=1)
 
 
-def matrix_csv(matrix: np.ndarray, *, rows: Sequence[str], columns: Sequence[str]) -> str:
-    """A labelled matrix (e.g. attention weights, query tokens down, key tokens across) as CSV text."""
-    row_labels = [f"{i}:{t}" for i, t in enumerate(rows)]
-    column_labels = [f"{i}:{t}" for i, t in enumerate(columns)]
-    return pd.DataFrame(np.asarray(matrix), index=row_labels, columns=column_labels).to_csv()
-
-
 def figures_html(figures: Sequence[go.Figure], *, title: str) -> str:
     """One offline HTML file with these figures: plotly.js is embedded from the installed package, no CDN."""
     parts = [pio.to_html(figure, full_html=False, include_plotlyjs=(i == 0)) for i, figure in enumerate(figures)]

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics.pairwise import cosine_similarity
 
 from viz.analysis import Analysis
@@ -46,6 +47,29 @@ class Occurrence:
     positions: tuple[int, ...]
 
 
+def sentence_label(index: int, sentences: Sequence[str], limit: int = 45) -> str:
+    """'S2: the sentence', shortened to `limit` characters."""
+    text = sentences[index]
+    return f"S{index + 1}: {text if len(text) <= limit else text[: limit - 1] + '…'}"
+
+
+def closest_question(name: str, reference: int, by_layer: Mapping[int, Sequence[float]],
+                     sentences: Sequence[str]) -> dict:
+    """Predict-then-reveal for the per-layer chart: where is the word (quoted `name`) closest to the reference's?
+
+    by_layer maps a sentence index to the word's cosine with the reference sentence's word, layer by layer."""
+    last = {i: values[-1] for i, values in by_layer.items()}
+    if len(last) == 1:
+        ((other, values),) = by_layer.items()
+        return {"question": f"Compared with layer 1, is {name} in S{other + 1} more or less like {name} in "
+                            f"S{reference + 1} at the last layer?", "key": "sim_reveal",
+                "options": ["more alike", "less alike"],
+                "answer": "less alike" if values[-1] < values[1] else "more alike"}
+    return {"question": f"At the last layer, in which sentence is {name} most like {name} in S{reference + 1}?",
+            "key": "sim_reveal", "options": [sentence_label(i, sentences) for i in last],
+            "answer": sentence_label(max(last, key=last.get), sentences)}
+
+
 def layer_zero_note(family: str) -> str:
     """What hidden_states[0] is for a model family, in one or two sentences."""
     return LAYER_ZERO.get(family, "the input embeddings, before the first transformer layer.")
@@ -63,6 +87,17 @@ def words(tokens: Sequence[str], word_ids: Sequence[int | None]) -> list[tuple[s
         if word_id is not None:
             spans.setdefault(word_id, []).append(position)
     return [("".join(_joined_piece(tokens[p]) for p in positions), tuple(positions)) for positions in spans.values()]
+
+
+def token_table(tokens: Sequence[str], word_ids: Sequence[int | None], special: Sequence[bool]) -> pd.DataFrame:
+    """One row per token: the token, the word it belongs to, which piece of that word it is, and whether special."""
+    word_of = {p: (w, len(positions), k) for w, positions in words(tokens, word_ids) for k, p in enumerate(positions)}
+    return pd.DataFrame({
+        "token": list(tokens),
+        "word": [word_of[p][0] if p in word_of else "" for p in range(len(tokens))],
+        "piece": [f"{word_of[p][2] + 1} of {word_of[p][1]}" if p in word_of else "" for p in range(len(tokens))],
+        "special": ["✓ special" if s else "" for s in special],
+    }).rename_axis("position")
 
 
 def _joined_piece(token: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -38,3 +39,9 @@ def _keep(ch: str) -> bool:
         return True
     category = unicodedata.category(ch)
     return category not in ("Cc", "Cs", "Co", "Cn")
+
+
+def escape_markdown(text: str, limit: int = 60) -> str:
+    """User text for st.markdown/st.warning: shortened, markdown and LaTeX characters escaped so it shows as typed."""
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$&])", r"\\\1", text)

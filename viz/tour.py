@@ -70,8 +70,6 @@ STOPS = (
          "try *London was* and generate a few tokens by hand, then raise the temperature."),
 )
 STOPS_BY_PAGE = {stop.page: stop for stop in STOPS}
-PAGE_TITLES = {"home": "Home", "tokens": "Tokens & embeddings", "attention": "Attention", "qkv": "Q, K, V",
-               "similarity": "Word senses", "projection": "PCA projection", "next_token": "Next token"}
 
 
 def stop_for(page: str) -> Stop:

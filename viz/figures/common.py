@@ -46,3 +46,8 @@ MARKER_SYMBOLS = ("circle", "square", "diamond", "cross", "x", "circle-open", "s
 def marker_symbol(index: int) -> str:
     """The marker shape of group `index` (cycles after eight)."""
     return MARKER_SYMBOLS[index % len(MARKER_SYMBOLS)]
+
+
+def code_token(token: str) -> str:
+    """A token as inline markdown code, so its characters are shown, never interpreted."""
+    return "`" + visible(token).replace("`", "ˋ") + "`"

@@ -24,11 +24,12 @@ def analyze(loaded: LoadedModel, text: str, text_pair: str | None = None) -> Ana
             f"with this model, so the last {dropped:,} were dropped."
         )
     ids = encoding["input_ids"]
+    # a decoder's next-token scores are the Next-token page's business: ask for the last position's only (not T x V)
+    extra = {"logits_to_keep": 1} if info.is_causal else {}
     with torch.inference_mode():
-        out = loaded.model(**encoding, output_attentions=True, output_hidden_states=True)
+        out = loaded.model(**encoding, output_attentions=True, output_hidden_states=True, **extra)
     attentions = torch.stack(out.attentions)[:, 0].float().numpy()  # (L, H, T, T)
     hidden = torch.stack(out.hidden_states)[:, 0].float().numpy()  # (L+1, T, D)
-    logits = out.logits[0].float().numpy() if info.is_causal else None  # (T, V)
     token_ids = ids[0].numpy()
     # [UNK] stands for a real word of the input, so it is not marked special
     special_ids = set(loaded.tokenizer.all_special_ids) - {loaded.tokenizer.unk_token_id}
@@ -42,7 +43,6 @@ def analyze(loaded: LoadedModel, text: str, text_pair: str | None = None) -> Ana
         special=np.array([int(i) in special_ids for i in token_ids], dtype=bool),
         attentions=attentions,
         hidden_states=hidden,
-        logits=logits,
         sentence_b_start=sentence_b_start,
         dropped_tokens=dropped,
         notices=tuple(notices),

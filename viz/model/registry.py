@@ -67,6 +67,8 @@ def resolve_model(choice: str) -> ModelSpec:
         return BUNDLED[choice]
     if not choice:
         raise UnknownModel("Type a Hugging Face model id (for example `gpt2`) or pick a bundled model.")
+    if choice.startswith("local:"):  # the key of a local model names it again
+        return _local_spec(choice.removeprefix("local:"))
     if choice.startswith(("/", ".", "~")) or os.sep in choice and not HUB_ID.match(choice):
         return _local_spec(choice)
     if (LOCAL_MODELS_DIR / choice).is_dir():

@@ -1,29 +1,19 @@
-"""`python -m viz.model.generation_bench`: time one generation step with the key/value cache vs a full re-run.
+"""Time one generation step with the key/value cache against a full re-run, at several prompt lengths.
 
-Prints seconds for the bundled decoder at several prompt lengths: the best of a few runs, since other work on
-the machine only ever adds time.
+Run: `cd bench && PYTHONPATH=.. ../.venv/bin/python generation_times.py`. Prints seconds for the bundled
+decoder: the best of a few runs, since other work on the machine only ever adds time.
 """
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
+from timing import best_of
 
 from viz.model import load_model, resolve_model
 from viz.model.generation import Step, advance, full_rerun_logits, logit_lens, start
 
 LENGTHS = (8, 16, 128, 512)
-
-
-def _best_seconds(action, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def measure(loaded, length: int, repeats: int = 7) -> dict[str, float]:
@@ -36,10 +26,10 @@ def measure(loaded, length: int, repeats: int = 7) -> dict[str, float]:
         advance(loaded, generation, step).cache.crop(-1)  # the cache grows in place: trim it back for the next repeat
 
     return {
-        "cached step": _best_seconds(cached_step, repeats),
-        "full re-run": _best_seconds(lambda: full_rerun_logits(loaded, ids + [step.token_id]), repeats),
-        "read prompt": _best_seconds(lambda: start(loaded, ids), max(1, repeats // 2)),
-        "logit lens": _best_seconds(lambda: logit_lens(loaded, generation), max(1, repeats // 2)),
+        "cached step": best_of(cached_step, repeats),
+        "full re-run": best_of(lambda: full_rerun_logits(loaded, ids + [step.token_id]), repeats),
+        "read prompt": best_of(lambda: start(loaded, ids), max(1, repeats // 2)),
+        "logit lens": best_of(lambda: logit_lens(loaded, generation), max(1, repeats // 2)),
     }
 
 

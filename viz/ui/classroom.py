@@ -6,16 +6,16 @@ The sidebar's three switches live in the shared link like every other control (p
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TypeVar
 
 import streamlit as st
 
 from viz import tour
-from viz.ui import escape_markdown, share, url_bool
+from viz.site import PAGE_TITLES
+from viz.text import escape_markdown
+from viz.ui.links import ON_OFF, linked
 
 T = TypeVar("T")
-ROOT = Path(__file__).resolve().parents[1]
 PRESENT, TOUR, QUIZ = "present", "tour", "quiz"
 # (session key, label, default, help)
 SWITCHES = (
@@ -34,18 +34,10 @@ CHART_FONT_PX = 16  # plotly sizes its text in px: ui_export.chart() sets it (ti
 
 def classroom_sidebar() -> None:
     """The sidebar's classroom switches, restored from and written to the link; presentation CSS when on."""
-    from viz.ui_export import begin_run  # this runs first on every run: a fresh list of the page's charts
-
-    begin_run()
     st.markdown("**Classroom**")
     for key, label, default, help_text in SWITCHES:
-        if key not in st.session_state:
-            st.session_state[key] = url_bool(key, default=default, what=label.lower())
-        value = st.toggle(label, key=key, help=help_text)
-        if value != default:
-            share(key, int(value))
-        elif key in st.query_params:
-            del st.query_params[key]
+        linked(key, ON_OFF, default, lambda key=key, label=label, help_text=help_text: st.toggle(
+            label, key=key, help=help_text))
     if presentation():
         st.html(PRESENTATION_CSS)
 
@@ -55,14 +47,9 @@ def presentation() -> bool:
     return bool(st.session_state.get(PRESENT, False))
 
 
-def secondary(key: str, draw: Callable[[], T], default: T) -> T:
-    """A secondary control: drawn normally; hidden in presentation mode, keeping the value it last had."""
-    kept = f"_kept_{key}"
-    if presentation():
-        return st.session_state.get(kept, default)
-    value = draw()
-    st.session_state[kept] = value
-    return value
+def secondary(draw: Callable[[], T]) -> Callable[[], T] | None:
+    """A secondary control's draw function, or None in presentation mode (linked() then keeps its value)."""
+    return None if presentation() else draw
 
 
 def tour_ui(page: str) -> None:
@@ -75,10 +62,9 @@ def tour_ui(page: str) -> None:
         st.markdown(stop.text)
         if not presentation():
             st.markdown(f"*Try this:* {stop.try_this}")
-        links = [(name, arrow) for name, arrow in zip(tour.neighbours(page), ("←", "→"), strict=True)
-                 if name and (ROOT / "pages" / f"{name}.py").exists()]
+        links = [(name, arrow) for name, arrow in zip(tour.neighbours(page), ("←", "→"), strict=True) if name]
         for column, (name, arrow) in zip(st.columns(max(1, len(links))), links, strict=False):
-            label = f"{arrow} {tour.PAGE_TITLES[name]}" if arrow == "←" else f"Next: {tour.PAGE_TITLES[name]} {arrow}"
+            label = f"{arrow} {PAGE_TITLES[name]}" if arrow == "←" else f"Next: {PAGE_TITLES[name]} {arrow}"
             column.page_link(f"pages/{name}.py", label=label)
 
 

@@ -14,7 +14,7 @@ import streamlit as st
 
 from viz.analysis import Analysis, ModelInfo
 from viz.export import figure_csv, figures_html, view_json
-from viz.ui_classroom import CHART_FONT_PX, presentation
+from viz.ui.classroom import CHART_FONT_PX, presentation
 
 CHARTS = "_charts"  # {chart key: figure} of the current run; a fresh dict every run (begin_run)
 CSV_BOM = "\ufeff"  # so spreadsheet programs read the UTF-8 (tokens in any script) correctly
@@ -31,7 +31,7 @@ class Export:
 
 
 def begin_run() -> None:
-    """Start this run's list of charts (called by the sidebar, before any page draws)."""
+    """Start this run's list of charts (the sidebar calls it first, before any page draws)."""
     st.session_state[CHARTS] = {}
 
 

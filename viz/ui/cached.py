@@ -1,0 +1,223 @@
+"""Every model call a page needs, cached and shared by all browser sessions of this process.
+
+Pages pass a model key (ModelInfo.key) and plain values; they get numpy arrays, Analysis/QKV records or small
+dataclasses back, never a model or a tokenizer. A result that depends only on (model, text, settings) is computed
+once, under a per-key lock, and kept read-only in a bytes-bounded cache (budgets below, in MB = 10^6 bytes; each
+can be changed with ATTNVIZ_<NAME>_CACHE_MB). Per-session state (a generation run) lives in viz/ui/session.py.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import streamlit as st
+
+from viz.analysis import QKV, Analysis, ModelInfo
+from viz.cache import BytesLRU, size_in_bytes
+from viz.model import (
+    LoadedModel,
+    analyze,
+    attention_qkv,
+    embeddings,
+    fill_mask,
+    load_model,
+    positions,
+    resolve_model,
+    token_text,
+)
+from viz.model.registry import smollm_converted_folder
+from viz.projection import WordStates, collect_word_states
+
+BUDGETS_MB = {"analysis": 2000, "qkv": 250, "derived": 250, "word_states": 250, "model_parts": 250}
+
+
+@st.cache_resource(show_spinner=False)
+def _caches() -> dict[str, BytesLRU]:
+    megabytes = {name: int(os.environ.get(f"ATTNVIZ_{name.upper()}_CACHE_MB", mb)) for name, mb in BUDGETS_MB.items()}
+    return {name: BytesLRU(mb * 10**6, size_of=size_in_bytes) for name, mb in megabytes.items()}
+
+
+def shared(cache: str, key: tuple, compute: Callable[[], object]):
+    """compute() once per key in the named cache, shared read-only by every session (arrays made read-only)."""
+    def compute_read_only():
+        value = compute()
+        for array in _arrays(value):
+            array.setflags(write=False)
+        return value
+    return _caches()[cache].get_or_compute(key, compute_read_only)
+
+
+def _arrays(value) -> list[np.ndarray]:
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [array for item in value for array in _arrays(item)]
+    if hasattr(value, "__dataclass_fields__"):
+        return [a for name in value.__dataclass_fields__ for a in _arrays(getattr(value, name))]
+    return []
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _loaded(model_key: str) -> LoadedModel:
+    return load_model(resolve_model(model_key))
+
+
+def model(model_key: str) -> LoadedModel:
+    """The shared model (glue only: pages never hold one); raises UnknownModel or ModelLoadError."""
+    return _loaded(model_key)
+
+
+def model_info(choice: str) -> ModelInfo:
+    """Load the model a person picked or typed (once per process), with a spinner; its ModelInfo."""
+    key = resolve_model(choice).key
+    first_conversion = key == "bundled:smollm2" and not (smollm_converted_folder() / "model.safetensors").exists()
+    message = ("Preparing the bundled SmolLM2 decoder: converting its GGUF file once (about 30 s)…"
+               if first_conversion else f"Loading {choice}…")
+    with st.spinner(message, show_time=True):
+        return _loaded(key).info
+
+
+def analysis(model_key: str, text: str, text_pair: str | None = None) -> Analysis:
+    """The analysis of (model, text, pair); raises EmptyText when there is nothing to analyse."""
+    return shared("analysis", (model_key, text, text_pair or ""),
+                  lambda: analyze(_loaded(model_key), text, text_pair))
+
+
+def _analysis_key(source: Analysis) -> tuple:
+    return source.model.key, source.text, source.text_pair or "", source.n_tokens
+
+
+def derived(source: Analysis, name: str, compute: Callable[[Analysis], object]):
+    """compute(analysis) once per (analysis, name), e.g. a head summary or a rollout."""
+    return shared("derived", (*_analysis_key(source), name), lambda: compute(source))
+
+
+def qkv(source: Analysis, layer: int) -> QKV:
+    """Q, K, V of one layer of an analysis, recomputed from the model's weights."""
+    return shared("qkv", (*_analysis_key(source), layer),
+                  lambda: attention_qkv(_loaded(source.model.key), source, layer))
+
+
+def word_states(model_key: str, sentences: Sequence[str], word: str, progress=None) -> WordStates:
+    """One word's vectors across many sentences (batched passes); progress(done, total) while computing."""
+    key = (model_key, tuple(sentences), word.strip().lower())
+    return shared("word_states", key, lambda: collect_word_states(
+        embeddings.sentence_states(_loaded(model_key), sentences, progress=progress), word))
+
+
+def _part(model_key: str, name: str, *args, compute):
+    return shared("model_parts", (model_key, name, *args), compute)
+
+
+def embedding_rows(model_key: str, token_ids: Sequence[int]) -> np.ndarray:
+    """Rows of the input embedding table: (N,) ids -> (N, D)."""
+    ids = tuple(int(i) for i in token_ids)
+    return _part(model_key, "rows", ids, compute=lambda: embeddings.input_embedding_rows(_loaded(model_key), ids))
+
+
+def vocabulary_entries(model_key: str, token_ids: Sequence[int]) -> tuple[str, ...]:
+    """The tokenizer's own spelling of each id (with the bytes where that spelling is a byte code)."""
+    ids = tuple(int(i) for i in token_ids)
+    return _part(model_key, "entries", ids,
+                 compute=lambda: tuple(embeddings.vocabulary_entries(_loaded(model_key), ids)))
+
+
+def typed_words(model_key: str, words: Sequence[str]) -> tuple[embeddings.TypedWord, ...]:
+    """Typed words as the input embedding sees them (pieces, ids, mean row); empty words left out."""
+    words = tuple(w.strip() for w in words)
+    return _part(model_key, "typed", words, compute=lambda: tuple(
+        w for w in (embeddings.typed_word(_loaded(model_key), word) for word in words) if w is not None))
+
+
+def nearest_vocabulary(model_key: str, word: str, k: int) -> tuple[dict, ...]:
+    """The k vocabulary entries whose input-embedding rows point most nearly like the typed word's."""
+    from viz.similarity import nearest_rows
+
+    def compute():
+        loaded = _loaded(model_key)
+        found = typed_words(model_key, [word])
+        if not found:
+            return ()
+        matrix = embeddings.input_embedding_matrix(loaded)
+        return tuple({"token": token_text.token_labels(loaded.tokenizer, [i])[0], "id": i, "cosine": round(score, 4)}
+                     for i, score in nearest_rows(matrix, found[0].vector, k=k))
+    return _part(model_key, "nearest", word.strip(), k, compute=compute)
+
+
+def token_labels(model_key: str, token_ids: Sequence[int]) -> tuple[str, ...]:
+    """Display labels of token ids (a lone byte piece as \\xNN, never '�')."""
+    ids = tuple(int(i) for i in token_ids)
+    return _part(model_key, "labels", ids, compute=lambda: tuple(token_text.token_labels(_loaded(model_key).tokenizer,
+                                                                                          ids)))
+
+
+def candidate_labels(model_key: str, context_ids: Sequence[int], candidate_ids: Sequence[int]) -> tuple[str, ...]:
+    """Labels of candidate next tokens after a context (a byte piece completing a character shows the character)."""
+    tail = tuple(int(i) for i in context_ids)[-token_text.MAX_CHARACTER_PIECES:]  # all a label can depend on
+    candidates = tuple(int(i) for i in candidate_ids)
+    return _part(model_key, "candidates", tail, candidates, compute=lambda: tuple(
+        token_text.candidate_labels(_loaded(model_key).tokenizer, tail, candidates)))
+
+
+def sequence_text(model_key: str, token_ids: Sequence[int]) -> str:
+    """The text of a whole token sequence."""
+    return token_text.sequence_text(_loaded(model_key).tokenizer, [int(i) for i in token_ids])
+
+
+def split_text(model_key: str, text: str) -> token_text.TokenSplit:
+    """How the model's tokenizer cuts `text` (special tokens included, cut to the model's limit)."""
+    def compute():
+        loaded = _loaded(model_key)
+        return token_text.split_text(loaded.tokenizer, text, max_tokens=loaded.info.max_tokens)
+    return _part(model_key, "split", text, compute=compute)
+
+
+def special_token(model_key: str, which: str) -> tuple[int, str] | None:
+    """(id, text) of the tokenizer's "start" (beginning-, else end-of-text), "end" or "mask" token, or None."""
+    tokenizer = _loaded(model_key).tokenizer
+    ids = {"start": [tokenizer.bos_token_id, tokenizer.eos_token_id], "end": [tokenizer.eos_token_id],
+           "mask": [tokenizer.mask_token_id]}[which]
+    token_id = next((int(i) for i in ids if i is not None), None)
+    return None if token_id is None else (token_id, str(tokenizer.convert_ids_to_tokens(token_id)))
+
+
+def can_fill_mask(model_key: str) -> bool:
+    """Whether the encoder's checkpoint has a masked-LM head (it can fill in a blank)."""
+    return fill_mask.masked_lm(_loaded(model_key)) is not None
+
+
+def fill_mask_logits(model_key: str, token_ids: Sequence[int], position: int) -> np.ndarray:
+    """Scores (V,) for the token at `position` hidden behind the mask token."""
+    ids = tuple(int(i) for i in token_ids)
+
+    def compute():
+        loaded = _loaded(model_key)
+        return fill_mask.fill_mask_logits(fill_mask.masked_lm(loaded), ids, position, loaded.tokenizer.mask_token_id)
+    return _part(model_key, "fill", ids, position, compute=compute)
+
+
+def position_table(model_key: str, n_positions: int) -> tuple[np.ndarray | None, int]:
+    """(learned position rows (P, D) or None, how many positions the table holds)."""
+    def compute():
+        loaded = _loaded(model_key)
+        return positions.learned_positions(loaded, n_positions), positions.position_table_size(loaded)
+    return _part(model_key, "positions", n_positions, compute=compute)
+
+
+def rotary(model_key: str) -> positions.RotaryInfo | None:
+    """The rotary frequencies of a Llama-family model, or None."""
+    return _part(model_key, "rotary", compute=lambda: positions.rotary_info(_loaded(model_key)))
+
+
+def output_projection(model_key: str, layer: int) -> positions.OutputProjection:
+    """Name and shape of a layer's output projection."""
+    return _part(model_key, "projection", layer, compute=lambda: positions.output_projection(_loaded(model_key),
+                                                                                               layer))
+
+
+def project_heads(source: Analysis, layer: int, query: int, concatenated: np.ndarray) -> np.ndarray:
+    """The output projection applied to the concatenated head outputs (H*d,) of one query: (D,)."""
+    return shared("derived", (*_analysis_key(source), "projected", layer, query), lambda: positions.project_heads(
+        _loaded(source.model.key), layer, concatenated))

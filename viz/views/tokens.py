@@ -1,0 +1,70 @@
+"""Tokens & embeddings, section 4: similar words have similar vectors (seed 000's toy vectors, the model's own rows)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from viz import similarity as sim
+from viz.analysis import ModelInfo
+from viz.figures.common import code_token, visible
+from viz.figures.similarity import labelled_heatmap
+from viz.ui import cached
+from viz.ui.export import chart
+from viz.ui.links import linked, one_of, text
+
+MAX_TYPED_WORDS = 20
+DEFAULT_WORDS = "cat, dog, car, banana, party, celebration, politics"
+
+
+def toy_vectors_ui(shown: dict) -> None:
+    """Seed 000's toy vectors in an editable table, compared with scikit-learn's cosine_similarity."""
+    st.markdown("Seed 000's toy 4-number vectors, compared with scikit-learn's `cosine_similarity`. Edit them.")
+    toy = pd.DataFrame([[name, *vector] for name, vector in sim.TOY_VECTORS.items()],
+                       columns=["word", "x1", "x2", "x3", "x4"])
+    edited = st.data_editor(toy, num_rows="dynamic", key="tok_toy", hide_index=True)
+    vectors, problems = sim.parse_vector_rows(edited.itertuples(index=False))
+    for problem in problems:
+        st.warning(problem)
+    if len(vectors) < 2:
+        st.info("Keep at least two rows with numbers to compare.")
+        return
+    toy_matrix = sim.toy_cosine(vectors)
+    names = list(vectors)
+    pairs = [("cat", "dog"), ("car", "banana")]
+    for column, (x, y) in zip(st.columns(len(pairs)), pairs, strict=True):
+        if x in vectors and y in vectors:
+            column.metric(f"{x} – {y}", f"{toy_matrix[names.index(x), names.index(y)]:.4f}")
+    chart(labelled_heatmap(labels=names, matrix=toy_matrix, title="Cosine similarity of the toy vectors"),
+          key="tok_toy_chart")
+    shown["toy_cosine"] = {"words": names, "matrix": toy_matrix}
+
+
+def model_words_ui(info: ModelInfo, shown: dict) -> None:
+    """Typed words' input-embedding rows compared with each other, and the vocabulary entries nearest one of them."""
+    st.subheader("The same question, asked of the model's own input embeddings")
+    typed = linked("tok_words", text(400), DEFAULT_WORDS, lambda: st.text_input(
+        "Words, separated by commas", key="tok_words", max_chars=400))
+    found = cached.typed_words(info.key, typed.split(",")[:MAX_TYPED_WORDS])
+    if len(found) < 2:
+        st.info("Type at least two words, separated by commas.")
+        return
+    word_matrix = sim.toy_cosine({f"{i}": w.vector for i, w in enumerate(found)})
+    chart(labelled_heatmap(labels=[w.word for w in found], matrix=word_matrix,
+                           title=f"Cosine similarity of input-embedding rows ({info.width} numbers each)", digits=2),
+          key="tok_words_chart")
+    shown["word_cosine"] = {"words": [w.word for w in found], "matrix": word_matrix}
+    several = [w for w in found if len(w.ids) > 1]
+    st.caption(f"Rows of {info.name}'s input-embedding table. Each word is looked up as it appears after another "
+               "word" + (" (with its leading space, as this tokenizer marks word starts)" if info.is_causal else "")
+               + ". " + ("Words made of several pieces use the average of their pieces' rows: "
+                         + "; ".join(f"{code_token(w.word)} = " + " + ".join(code_token(p) for p in w.pieces)
+                                     for w in several) if several else "Every word here is a single token.")
+               + f" Layer 0 of the model adds more to these rows: it is {sim.layer_zero_note(info.family)}")
+    labels = [f"{i + 1}. {w.word}" for i, w in enumerate(found)]  # text options: edits show at once
+    probe = labels.index(linked("tok_probe", one_of(labels, by_position=True), labels[0], lambda: st.selectbox(
+        "Nearest vocabulary entries to", labels, key="tok_probe")))
+    nearest = [{**entry, "token": visible(entry["token"])}
+               for entry in cached.nearest_vocabulary(info.key, found[probe].word, k=11)]
+    st.dataframe(pd.DataFrame(nearest), hide_index=True, key="tok_neighbours_table")
+    shown["nearest_entries"] = {"to": found[probe].word, "entries": nearest}
