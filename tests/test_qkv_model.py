@@ -129,14 +129,14 @@ def test_concurrent_layers_and_heads_get_their_own_vectors(decoder):
 
 
 def test_cached_qkv_is_keyed_by_text_and_layer(encoder):
-    from viz.ui import get_qkv
+    from viz.ui import cached
 
     first, second = analyze(encoder, PARTY), analyze(encoder, "deputy leader is highly respected in the party")
     jobs = [(first, 1), (second, 1), (first, 4), (second, 4)] * 2
 
     def work(job):
         analysis, layer = job
-        return get_qkv(encoder, analysis, layer)
+        return cached.qkv(analysis, layer)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(work, jobs))

@@ -173,3 +173,40 @@ def test_word_pair_scores_with_and_without_rotation():
     assert scores["q·k"] == pytest.approx(rotated[2] @ rotated[0], rel=1e-6)
     assert scores["q·k without rotary"] == pytest.approx(plain[2] @ plain[0], rel=1e-5)
     assert list(steps.word_pair_scores(qkv, head=0, query=2, key=0)) == ["q·k"]
+
+
+def test_top_key_question_offers_the_shown_keys_and_marks_the_largest():
+    step = steps.query_steps(make_qkv(Q, K, V, scale=1 / math.sqrt(2)), head=0, query=2)
+    tokens, labels = ["a", " b`", "c"], ["0: a", "1: ␣b`", "2: c"]
+    asked = steps.top_key_question(step, layer=3, tokens=tokens, labels=labels, shown=np.array([0, 1, 2]))
+    assert asked["question"] == ("In layer 3, head 0, which token will the query `c` give the largest weight? "
+                                 "Look at q and the keys above.")
+    assert asked["key"] == "qkv_reveal"
+    assert asked["options"] == labels and asked["answer"] == "2: c"  # q(c)·k(c) = 2 is the largest score
+    few = steps.top_key_question(step, layer=3, tokens=tokens, labels=labels, shown=np.array([2, 0]))
+    assert few["options"] == ["2: c", "0: a"]
+    ticked = steps.top_key_question(steps.query_steps(make_qkv(Q, K, V, scale=1.0), head=0, query=1), layer=0,
+                                    tokens=tokens, labels=labels, shown=np.arange(3))
+    assert "query `␣bˋ` give" in ticked["question"]  # shown as code, its backtick replaced
+
+
+def test_top_key_question_without_options_on_many_keys():
+    rng = np.random.default_rng(5)
+    n = steps.MAX_QUESTION_OPTIONS + 1
+    qkv = make_qkv(rng.normal(size=(1, n, 4)), rng.normal(size=(1, n, 4)), rng.normal(size=(1, n, 4)), scale=0.5)
+    labels = [f"{i}: t{i}" for i in range(n)]
+    asked = steps.top_key_question(steps.query_steps(qkv, head=0, query=0), layer=0, tokens=[f"t{i}" for i in range(n)],
+                                   labels=labels, shown=np.arange(n))
+    assert asked["options"] == [] and asked["answer"] is None
+
+
+def test_word_order_row_columns_and_weights_both_ways():
+    weights = np.array([[1.0, 0.0, 0.0], [0.6, 0.4, 0.0], [0.1, 0.7, 0.2]])  # (T, T), row = query
+    row = steps.word_order_row("Then Tim chased.", tim=1, clouds=2, layer=4, head=5, weights=weights,
+                               scores={"q·k": 1.5, "q·k without rotary": 0.25})
+    assert row == {"sentence": "Then Tim chased.", "Tim at": 1, "clouds at": 2,
+                   "layer 0 q(Tim)·k(clouds)": 1.5, "… without rotary": 0.25,
+                   "weight Tim → clouds (layer 4, head 5)": 0.0, "weight clouds → Tim (layer 4, head 5)": 0.7}
+    plain = steps.word_order_row("x", tim=2, clouds=0, layer=0, head=0, weights=weights, scores={"q·k": -1.0})
+    assert list(plain)[3] == "layer 0 q(Tim)·k(clouds)" and "… without rotary" not in plain
+    assert plain["weight Tim → clouds (layer 0, head 0)"] == pytest.approx(0.1)

@@ -5,12 +5,17 @@ Shapes: H query heads, T tokens, d head width, P positions, D model width.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from viz.analysis import QKV
 from viz.compute import softmax
+from viz.figures.common import code_token
+
+MAX_QUESTION_OPTIONS = 20  # predict-then-reveal offers the shown keys as choices only when there are this few
+SCORE_COLUMNS = {"q·k": "layer 0 q(Tim)·k(clouds)", "q·k without rotary": "… without rotary"}
 
 
 @dataclass(frozen=True)
@@ -194,3 +199,29 @@ def word_pair_scores(qkv: QKV, *, head: int, query: int, key: int, inv_freq: np.
         k0 = unrotate(qkv.keys[head, key][None], np.array([key]), inv_freq, scaling)[0]
         scores["q·k without rotary"] = float(q0 @ k0)
     return scores
+
+
+def word_order_row(sentence: str, *, tim: int, clouds: int, scores: dict[str, float], weights: np.ndarray,
+                   layer: int, head: int) -> dict:
+    """One row of the "Tim chased clouds" table: where the two words are, their layer-0 scores, weights both ways.
+
+    scores: word_pair_scores() of Tim (query) and clouds (key) in layer 0; weights (T, T): the chosen layer and head.
+    """
+    return {"sentence": sentence, "Tim at": tim, "clouds at": clouds,
+            **{SCORE_COLUMNS[name]: value for name, value in scores.items()},
+            f"weight Tim → clouds (layer {layer}, head {head})": float(weights[tim, clouds]),
+            f"weight clouds → Tim (layer {layer}, head {head})": float(weights[clouds, tim])}
+
+
+def top_key_question(step: QuerySteps, *, layer: int, tokens: Sequence[str], labels: Sequence[str],
+                     shown: np.ndarray) -> dict:
+    """Predict-then-reveal: which key will this query weigh most? (Guesses among the keys shown, when few.)
+
+    tokens, labels (T,): token texts and their "position: token" labels; shown (N,): positions of the keys drawn.
+    Returns reveal_ui()'s keyword arguments: question, key, options, answer.
+    """
+    question = (f"In layer {layer}, head {step.head}, which token will the query "
+                f"{code_token(tokens[step.query_index])} give the largest weight? Look at q and the keys above.")
+    options = [labels[i] for i in shown] if len(shown) <= MAX_QUESTION_OPTIONS else []
+    return {"question": question, "key": "qkv_reveal", "options": options,
+            "answer": labels[int(np.argmax(step.weights))] if options else None}
