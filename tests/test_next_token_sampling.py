@@ -11,6 +11,7 @@ from viz.sampling import (
     distribution,
     entropy_bits,
     settled_layer,
+    shading_window,
     share_outside,
     step_generator,
     top_k_mask,
@@ -151,3 +152,16 @@ def test_probability_bars_rank_a_low_chosen_token():
     assert list(figure.layout.yaxis.ticktext)[:3] == ["1. a", "2. b", "4. e"]
     assert figure.data[0].marker.line.width[2] == 3
     assert [shape.y0 for shape in figure.layout.shapes] == [1.5]  # the chosen token lies below the top-k cut
+
+
+def test_shading_window_scale_leaves_out_the_first_token():
+    weights = np.array([0.7, 0.1, 0.15, 0.05])
+    assert shading_window(weights, limit=96, skip_first=True) == (0, pytest.approx(0.15))
+    assert shading_window(weights, limit=96, skip_first=False) == (0, pytest.approx(0.7))
+    assert shading_window(weights[:2], limit=96, skip_first=True) == (0, pytest.approx(0.7))  # too few to skip
+
+
+def test_shading_window_shows_only_the_last_tokens():
+    weights = np.array([0.9, 0.01, 0.02, 0.03, 0.04])
+    assert shading_window(weights, limit=3, skip_first=True) == (2, pytest.approx(0.04))  # first token not shown
+    assert shading_window(weights, limit=5, skip_first=True) == (0, pytest.approx(0.04))

@@ -130,3 +130,15 @@ def settled_layer(top_ids: np.ndarray, column: int) -> int | None:
     changed = np.flatnonzero(~same)
     first = 0 if changed.size == 0 else int(changed[-1]) + 1
     return first if first < top_ids.shape[0] else None
+
+
+def shading_window(weights: np.ndarray, *, limit: int, skip_first: bool) -> tuple[int, float]:
+    """Where the attention shading starts (only the last `limit` positions are shown) and its colour scale's top.
+
+    weights (T,): how the newest position attended to every position. With skip_first the scale leaves out the
+    first token (where many heads park their attention) when it is shown and at least two others are.
+    """
+    start = max(0, weights.shape[0] - limit)
+    part = weights[start:]
+    scale = part[1:] if skip_first and start == 0 and len(part) > 2 else part
+    return start, float(scale.max())
