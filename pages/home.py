@@ -2,31 +2,21 @@
 
 import streamlit as st
 
+from viz.site import PAGES
 from viz.ui.classroom import tour_ui
 from viz.ui.export import export_ui
 from viz.ui.sidebar import current_analysis
 
 st.title("Attention explorer")
 tour_ui("home")
-st.markdown(
-    """
-Type a sentence in the sidebar (or pick a preset) and see what a transformer does with it, step by step,
-with models that run on this machine — no internet needed.
-
-| page | what it shows |
-| --- | --- |
-| **Tokens & embeddings** | tokens and ids, one-hot vs dense vectors, similarity of word vectors |
-| **Attention** | BertViz head and model views, attention heatmaps for every layer and head, what *it* refers to |
-| **Q, K, V** | how one attention weight is computed: query · key, scaling, mask, softmax, values |
-| **Word senses** | cosine similarity of token vectors within and across sentences, layer by layer |
-| **PCA projection** | hidden states of every token projected to 2-D/3-D, animated over the layers |
-| **Next token** | next-token probabilities, temperature, top-k/top-p, step-by-step generation, logit lens |
-
-Two models come with the app: **all-MiniLM-L6-v2**, a 6-layer BERT-family encoder (it reads the whole
-sentence at once), and **SmolLM2-135M-Instruct**, a 30-layer Llama-family decoder (it reads left to right and
-predicts the next token). With internet, any Hugging Face BERT-, GPT-2- or Llama-family model can be typed in.
-"""
-)
+st.markdown("Type a sentence in the sidebar (or pick a preset) and see what a transformer does with it, step by "
+            "step, with models that run on this machine — no internet needed.")
+st.markdown("| page | what it shows |\n| --- | --- |\n"
+            + "\n".join(f"| **{page.title}** | {page.shows} |" for page in PAGES if page.stem != "home"))
+st.markdown("Two models come with the app: **all-MiniLM-L6-v2**, a 6-layer BERT-family encoder (it reads the whole "
+            "sentence at once), and **SmolLM2-135M-Instruct**, a 30-layer Llama-family decoder (it reads left to right "
+            "and predicts the next token). With internet, any Hugging Face BERT-, GPT-2- or Llama-family model can be "
+            "typed in.")
 
 analysis = current_analysis()
 info = analysis.model

@@ -12,6 +12,7 @@ class Page:
     stem: str
     title: str
     icon: str
+    shows: str  # one line for the home page's table
 
     @property
     def file(self) -> str:
@@ -19,12 +20,18 @@ class Page:
 
 
 PAGES = (
-    Page("home", "Home", ":material/home:"),
-    Page("tokens", "Tokens & embeddings", ":material/text_fields:"),
-    Page("attention", "Attention", ":material/visibility:"),
-    Page("qkv", "Q, K, V", ":material/calculate:"),
-    Page("similarity", "Word senses", ":material/compare_arrows:"),
-    Page("projection", "PCA projection", ":material/scatter_plot:"),
-    Page("next_token", "Next token", ":material/skip_next:"),
+    Page("home", "Home", ":material/home:", "what each page shows; your text as the model's tokens"),
+    Page("tokens", "Tokens & embeddings", ":material/text_fields:",
+         "tokens and ids, one-hot vs dense vectors, similarity of word vectors"),
+    Page("attention", "Attention", ":material/visibility:",
+         "BertViz head and model views, attention heatmaps for every layer and head, what *it* refers to"),
+    Page("qkv", "Q, K, V", ":material/calculate:",
+         "how one attention weight is computed: query · key, scaling, mask, softmax, values"),
+    Page("similarity", "Word senses", ":material/compare_arrows:",
+         "cosine similarity of token vectors within and across sentences, layer by layer"),
+    Page("projection", "PCA projection", ":material/scatter_plot:",
+         "hidden states of every token projected to 2-D/3-D, animated over the layers"),
+    Page("next_token", "Next token", ":material/skip_next:",
+         "next-token probabilities, temperature, top-k/top-p, step-by-step generation, logit lens"),
 )
 PAGE_TITLES = {page.stem: page.title for page in PAGES}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from viz.site import PAGES
+
 STEPS = (
     "Text",
     "Tokens",
@@ -90,6 +92,6 @@ def step_names(stop: Stop) -> str:
 
 def neighbours(page: str) -> tuple[str | None, str | None]:
     """The previous and next page of the tour (None at either end)."""
-    pages = [stop.page for stop in STOPS]
+    pages = [site_page.stem for site_page in PAGES]
     index = pages.index(page)
     return (pages[index - 1] if index > 0 else None, pages[index + 1] if index + 1 < len(pages) else None)
