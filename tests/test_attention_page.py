@@ -5,15 +5,17 @@ import json
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import PARTY, PARTY_POLITICS
-from test_app import run_app
+from test_app import run_app, run_link
 
 from viz import attention_stats as stats
 from viz import js_assets
 from viz.figures.common import visible
 from viz.model import analyze
 from viz.presets import PRESETS
+from viz.views import attention as views
 
 PAGE = "pages/attention.py"
 MODELS = ["bundled:minilm", "bundled:smollm2"]
@@ -180,3 +182,36 @@ def test_every_preset_draws_bertviz(model, request):
         params = bertviz_params(app)
         tokens = params["attention"][0]["left_text"]
         assert len(tokens) == len(params["attention"][0]["attn"][0][0]), preset.name
+
+
+def test_a_link_opens_the_tab_it_names(encoder):
+    app = run_link(PAGE, text=PARTY, text_b="", attn_view="Heatmap")
+    assert not app.exception and not app.toast and not app.get("iframe")
+    assert figures_of(app)[0]["layout"]["title"]["text"].startswith("Layer ")
+    assert app.query_params["attn_view"] == "Heatmap"
+    app = run_link(PAGE, text=PARTY, text_b="", attn_view="Nothing")
+    assert not app.exception and "'Nothing'" in app.toast[0].value
+    assert len(app.get("iframe")) == 1 and app.query_params["attn_view"] == "BertViz"
+
+
+def test_overview_and_table_picks_set_the_sliders_and_what_linked_keeps(monkeypatch):
+    state = {"attn_overview": {"selection": {"points": [{"curve_number": 0}, {"x": 7.0, "y": 2.0}]}}}
+    monkeypatch.setattr(views.st, "session_state", state)
+    views.on_overview_click()
+    assert [state[k] for k in ("attn_layer", "attn_head", "_kept_attn_layer", "_kept_attn_head")] == [2, 7, 2, 7]
+    state |= {"attn_table": {"selection": {"rows": [1]}}, "_attn_table_shown": pd.DataFrame({"layer": [0, 4],
+                                                                                             "head": [3, 9]})}
+    views.on_table_pick()
+    assert [state[k] for k in ("attn_layer", "attn_head", "_kept_attn_layer", "_kept_attn_head")] == [4, 9, 4, 9]
+    assert all(type(state[k]) is int for k in ("attn_layer", "attn_head"))
+
+
+def test_a_picked_head_shows_in_the_sliders_the_link_and_the_other_tabs(encoder):
+    app = run_app(page=PAGE, text=PARTY, text_b="", attn_view="All heads")
+    app.session_state["attn_layer"], app.session_state["attn_head"] = 4, 9  # what a click in the overview does
+    app.run()
+    assert (app.slider(key="attn_layer").value, app.slider(key="attn_head").value) == (4, 9)
+    assert (app.query_params["attn_layer"], app.query_params["attn_head"]) == ("4", "9")
+    app.session_state["attn_view"] = "Heatmap"
+    app.run()
+    assert not app.exception and figures_of(app)[0]["layout"]["title"]["text"] == "Layer 4, head 9"

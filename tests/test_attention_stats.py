@@ -153,3 +153,35 @@ def test_align_stretches_of_different_length_keep_total_weight():
     np.testing.assert_allclose(aligned.sum(-1), 1, atol=1e-6)
     inserted = stats.align_tokens(["a", "b"], ["a", "x", "b"])
     assert [(c.a, c.b, c.label) for c in inserted if c.changed] == [((), (1,), "∅ → x")]
+
+
+def test_change_summary_names_the_biggest_gain_and_loss_of_unchanged_words():
+    narrow = [*TIRED[:13], "narrow", *TIRED[14:]]
+    columns = stats.align_tokens(TIRED, narrow)
+    difference = np.zeros(len(columns))
+    difference[[2, 8, 13]] = [0.2, -0.1, 0.9]  # "animal" gains, "street" loses; "tired → narrow" changed: left out
+    summary = stats.change_summary(difference, columns, 4)
+    assert summary == ("Layer 4, from A to B: the biggest gain is +0.200 on 'animal', the biggest loss -0.100 on "
+                       "'street' (changed words left out).")
+    assert stats.change_summary(np.zeros(1), stats.align_tokens(["a"], ["b"]), 0) == ""
+
+
+def test_guess_question_offers_the_most_attended_words_in_sentence_order():
+    tokens = ["[CLS]", " the", "animal", "it", "was", "[SEP]"]
+    special = np.array([True, False, False, False, False, True])
+    weights = np.array([0.5, 0.05, 0.3, 0.1, 0.02, 0.03])
+    guess = stats.guess_question(tokens, special, weights, 3, 2, causal=False)
+    assert guess["question"] == ("Which word does “it” attend to most in layer 2 (leaving out itself and special "
+                                 "tokens)?")
+    assert guess["options"] == ["␣the", "animal", "was"] and guess["answer"] == "animal"
+    causal = stats.guess_question(tokens, special, weights, 3, 2, causal=True)  # "was" comes later: not seen
+    assert causal["options"] == ["␣the", "animal"] and causal["answer"] == "animal"
+    alone = stats.guess_question(tokens, special, weights, 1, 0, causal=True)  # only [CLS] before " the"
+    assert set(alone) == {"question"}
+
+
+def test_guess_question_offers_at_most_a_few_words():
+    tokens = [f"w{i}" for i in range(20)]
+    weights = np.linspace(0, 1, 20)
+    guess = stats.guess_question(tokens, np.zeros(20, bool), weights, 0, 0, causal=False)
+    assert guess["options"] == [f"w{i}" for i in range(20 - stats.GUESS_OPTIONS, 20)] and guess["answer"] == "w19"

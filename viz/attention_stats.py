@@ -13,6 +13,8 @@ from difflib import SequenceMatcher
 import numpy as np
 import pandas as pd
 
+from viz.figures.common import visible
+
 SUMMARY_COLUMNS = {
     "entropy": "entropy (bits)",
     "special": "on special tokens",
@@ -21,6 +23,7 @@ SUMMARY_COLUMNS = {
     "self": "on itself",
     "distance": "mean distance (tokens)",
 }
+GUESS_OPTIONS = 8  # predict-then-reveal offers at most this many words (the most attended ones, in sentence order)
 _PIECE = re.compile(r"^(.*)\((\d+)/(\d+)\)$")  # "吃(2/3)": one character split over several byte tokens
 
 
@@ -195,3 +198,33 @@ def counterpart(columns: Sequence[AlignedColumn], position_a: int) -> int | None
         if position_a in column.a:
             return None if column.changed else column.b[0]
     return None
+
+
+def change_summary(difference: np.ndarray, columns: Sequence[AlignedColumn], layer: int) -> str:
+    """One sentence on the biggest gain and loss among the unchanged columns; difference (C,) is B − A, "" if none."""
+    kept = [i for i, column in enumerate(columns) if not column.changed]
+    if not kept:
+        return ""
+    gain, loss = max(kept, key=lambda i: difference[i]), min(kept, key=lambda i: difference[i])
+    return (f"Layer {layer}, from A to B: the biggest gain is {difference[gain]:+.3f} on "
+            f"{visible(columns[gain].label)!r}, the biggest loss {difference[loss]:+.3f} on "
+            f"{visible(columns[loss].label)!r} (changed words left out).")
+
+
+def guess_question(tokens: Sequence[str], special: np.ndarray, weights: np.ndarray, query: int, layer: int, *,
+                   causal: bool) -> dict:
+    """Predict-then-reveal: which token (not special, not the query) gets the most of the query's attention.
+
+    Shapes: tokens (T,), special (T,) bool, weights (T,) the query's row in `layer`. Returns {"question"} plus,
+    when there is a candidate, "options" (the GUESS_OPTIONS most attended, in sentence order) and "answer".
+    """
+    seen = query + 1 if causal else len(tokens)
+    candidates = [i for i in range(seen) if i != query and not special[i]]
+    question = (f"Which word does “{visible(tokens[query])}” attend to most in layer {layer} "
+                "(leaving out itself and special tokens)?")
+    if not candidates:
+        return {"question": question}
+    top = max(candidates, key=lambda i: weights[i])
+    offered = sorted(sorted(candidates, key=lambda i: -weights[i])[:GUESS_OPTIONS])
+    options = list(dict.fromkeys(visible(tokens[i]) for i in offered))
+    return {"question": question, "options": options, "answer": visible(tokens[top])}
