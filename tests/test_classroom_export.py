@@ -1,4 +1,5 @@
-"""Pure parts of issue 8 (no model, no Streamlit): chart numbers as tables/CSV, JSON, the tour, accessible colours."""
+"""Pure parts of issue 8 (no model, no Streamlit): chart numbers as tables/CSV, JSON, the tour, accessible colours
+(the colour scales of the figures the pages build, from small synthetic arrays)."""
 
 import io
 import json
@@ -8,16 +9,18 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from conftest import ROOT
+from plotly.colors import get_colorscale
 
 from viz import tour
 from viz.analysis import Analysis, ModelInfo
 from viz.export import figure_csv, figure_table, figures_html, view_json
-from viz.figures import common
+from viz.figures import attention, common, next_token
+from viz.figures import qkv as qkv_figures
 from viz.figures.projection import projection_figure
 from viz.figures.qkv import score_bars, weighted_sum_figure
-from viz.figures.similarity import cosine_heatmap, layer_lines
-from viz.figures.tokens import dense_rows_figure, vector_bars
+from viz.figures.similarity import GROUP_COLOURS, cosine_heatmap, labelled_heatmap, layer_lines
+from viz.figures.tokens import dense_rows_figure, one_hot_figure, vector_bars
+from viz.sampling import distribution
 
 INFO = ModelInfo("toy", "Toy model", "bert", "encoder", 1, 1, 1, 2, 2, 10, 16)
 
@@ -109,11 +112,132 @@ def test_positive_is_red_and_negative_blue_on_the_tokens_page_as_elsewhere(figur
         assert list(trace.marker.color) == [common.POSITIVE_COLOUR, common.NEGATIVE_COLOUR]
 
 
-def test_every_colour_scale_of_the_finished_pages_is_a_colour_blind_safe_one():
-    safe = {common.SEQUENTIAL, common.DIVERGING}
-    for module in ("tokens", "similarity", "projection", "qkv"):
-        source = (ROOT / "viz" / "figures" / f"{module}.py").read_text(encoding="utf-8")
-        named = set(re.findall(r'colorscale="(\w+)"', source))
-        assert not named - safe, (module, named)
+# The scales the README documents: Viridis for weights, probabilities and similarities; RdBu for signed values.
+VIRIDIS, RDBU = "Viridis", "RdBu"
+RNG = np.random.default_rng(0)
+TOKENS = ["The", " dog", " sat", " down"]
+WEIGHTS = RNG.dirichlet(np.ones(4), size=4)  # rows sum to 1, like attention
+SIGNED = RNG.normal(size=(4, 6))  # like q, k, q∘k, v and embeddings: both signs
+
+# (name, builder, the scale every heatmap trace of the figure must use)
+HEATMAP_FIGURES = [
+    ("attention heatmap (decoder)", lambda: attention.attention_heatmap(weights=WEIGHTS, tokens=TOKENS, title="t",
+                                                                        causal=True), VIRIDIS),
+    ("attention heatmap (encoder)", lambda: attention.attention_heatmap(weights=WEIGHTS, tokens=TOKENS, title="t"),
+     VIRIDIS),
+    ("head overview", lambda: attention.head_overview(thumbnails=RNG.random((2, 3, 4, 4)), layer=1, head=2,
+                                                      n_tokens=4), VIRIDIS),
+    ("referent layers", lambda: attention.referent_layers(weights=WEIGHTS, tokens=TOKENS, query=2, layer=1,
+                                                          causal=True), VIRIDIS),
+    ("attention difference", lambda: attention.difference_by_layer(difference=WEIGHTS - WEIGHTS[::-1],
+                                                                   labels=TOKENS, layer=0, title="t"), RDBU),
+    ("head grid", lambda: qkv_figures.head_grid(rows=WEIGHTS[:3], tokens=TOKENS, head_labels=["h0", "h1", "h2"],
+                                                selected=1, query_label="sat"), VIRIDIS),
+    ("q strip", lambda: qkv_figures.vector_strips(vectors=SIGNED[0], labels=["q"], title="q"), RDBU),
+    ("k strips", lambda: qkv_figures.vector_strips(vectors=SIGNED, labels=TOKENS, title="k", zmax=2.0), RDBU),
+    ("weighted sum", lambda: weighted_sum_figure(weighted_values=SIGNED, output=SIGNED.sum(0), labels=TOKENS),
+     RDBU),
+    ("position table", lambda: qkv_figures.position_heatmap(table=SIGNED, title="t"), RDBU),
+    ("cosine heatmap", lambda: cosine_heatmap(matrix=WEIGHTS * 1.2 - 0.2, row_tokens=TOKENS, col_tokens=TOKENS,
+                                              title="t"), VIRIDIS),
+    ("word cosine table", lambda: labelled_heatmap(labels=["cat", "dog"], matrix=np.array([[1, 0.4], [0.4, 1]]),
+                                                   title="t"), VIRIDIS),
+    ("dense embedding rows", lambda: dense_rows_figure(tokens=TOKENS, rows=SIGNED, title="t"), RDBU),
+    ("next-token history cells", lambda: next_token.token_cells(labels=TOKENS, values=WEIGHTS[0],
+                                                                value_name="probability", title="t", zmax=1.0),
+     VIRIDIS),
+    ("next-token attention cells", lambda: next_token.token_cells(labels=TOKENS, values=WEIGHTS[3],
+                                                                  value_name="attention", title="t", marked=3),
+     VIRIDIS),
+    ("logit lens grid", lambda: next_token.logit_lens_grid(
+        top_labels=[["a", "b"], ["c", "d"], ["e", "f"]], top_probabilities=WEIGHTS[:3, :2], input_labels=TOKENS[:2],
+        positions=[0, 1]), VIRIDIS),
+]
+
+
+@pytest.mark.parametrize(("build", "scale"), [case[1:] for case in HEATMAP_FIGURES],
+                         ids=[case[0] for case in HEATMAP_FIGURES])
+def test_heatmaps_use_viridis_for_weights_and_red_blue_for_signed_values(build, scale):
+    assert (common.SEQUENTIAL, common.DIVERGING) == (VIRIDIS, RDBU)
+    figure = build()
+    heatmaps = [trace for trace in figure.data if trace.type == "heatmap"]
+    assert heatmaps, "the figure draws no heatmap"
+    for trace in heatmaps:
+        assert _stops(trace.colorscale) == _stops(get_colorscale(scale)), (trace.name, scale)
+        if scale == RDBU:  # reversed: positive red, negative blue, zero white in the middle of a symmetric range
+            assert trace.reversescale is True
+            assert trace.zmin == -trace.zmax and trace.zmax > 0
+            assert trace.zmid in (None, 0)
+        else:  # weights, probabilities and similarities: dark = low, yellow = high, never flipped
+            assert not trace.reversescale
+            assert trace.zmin is not None and trace.zmin <= 0
+    assert figure.layout.coloraxis.colorscale is None  # no shared colour axis overrides the traces' scales
+
+
+def _stops(colorscale) -> list[tuple[float, str]]:
+    """A colour scale's (position, colour) stops, positions rounded (plotly stores 7/9 as 0.7777777777777778)."""
+    assert colorscale is not None, "no colour scale set: plotly would fall back to its template's default"
+    return [(round(float(position), 9), colour.lower()) for position, colour in colorscale]
+
+
+def test_red_blue_ends_are_the_documented_positive_and_negative_colours():
+    red, blue = get_colorscale(RDBU)[0][1], get_colorscale(RDBU)[-1][1]
+    assert red.startswith("rgb(") and blue.startswith("rgb(")
+    assert _rgb(red)[0] > _rgb(red)[2] and _rgb(blue)[2] > _rgb(blue)[0]  # reversed scale: high end red
+    assert _rgb(common.POSITIVE_COLOUR)[0] > _rgb(common.POSITIVE_COLOUR)[2]
+    assert _rgb(common.NEGATIVE_COLOUR)[2] > _rgb(common.NEGATIVE_COLOUR)[0]
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    if colour.startswith("#"):
+        return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(part) for part in colour[4:-1].split(","))
+
+
+DISTRIBUTION = distribution(np.log(np.array([0.5, 0.2, 0.15, 0.1, 0.05])), top_k=3)
+# Figures without a colour scale: every mark has a fixed colour (sequence or sense colours, kept/cut, sign).
+DISCRETE_FIGURES = [
+    ("referent bars", lambda: attention.referent_bars(weights=WEIGHTS[2], tokens=TOKENS, query=2, title="t")),
+    ("comparison bars", lambda: attention.comparison_bars(weights_a=WEIGHTS[0], weights_b=WEIGHTS[1], labels=TOKENS,
+                                                          name_a="A", name_b="B", title="t")),
+    ("score bars", lambda: score_bars(values=np.array([1.5, -np.inf, -2.0, 0.5]), labels=TOKENS, title="q·k",
+                                      highlight=2, reference=WEIGHTS[0])),
+    ("rotary distances", lambda: qkv_figures.rotary_distance_figure(
+        distances=np.arange(5), scores=SIGNED[0, :5], agreement=np.cos(np.arange(5)), marked_distance=2,
+        marked_score=0.3, pair_label="a pair")),
+    ("layer lines", lambda: layer_lines(series={"a": [1, 0.9], "b": [1, 0.5]}, title="t", marked_layer=1)),
+    ("one-hot", lambda: one_hot_figure(tokens=TOKENS, token_ids=[5, 9, 2, 7], vocab_size=10)),
+    ("embedding bars", lambda: vector_bars(vector=SIGNED[0], title="t")),
+    ("next-token bars", lambda: next_token.probability_bars(DISTRIBUTION, token_ids=DISTRIBUTION.ranked(4),
+                                                            labels=["a", "b", "c", "d"], top_k=3, chosen_id=1)),
+    ("top-5 bars", lambda: next_token.top_bars(labels=["a", "b"], probabilities=np.array([0.5, 0.2]), title="t")),
+    ("projection", lambda: projection_figure(coords=RNG.normal(size=(3, 4, 2)), explained=np.full((3, 2), 0.3),
+                                             group=["S1", "S1", "S2", "S2"], highlight=np.array([1, 0, 0, 1], bool),
+                                             hover=TOKENS, text=TOKENS, title="p")),
+]
+
+
+@pytest.mark.parametrize("build", [case[1] for case in DISCRETE_FIGURES], ids=[case[0] for case in DISCRETE_FIGURES])
+def test_bars_lines_and_points_use_fixed_colours_not_a_colour_scale(build):
+    figure = build()
+    assert figure.layout.coloraxis.colorscale is None
+    for trace in figure.data:
+        assert trace.type in ("bar", "scatter", "scatter3d")
+        assert trace.marker.colorscale is None and not trace.marker.showscale
+        colours = trace.marker.color
+        if colours is not None:  # a numeric colour per mark would be mapped through a (default) scale
+            colours = [colours] if isinstance(colours, str) else list(colours)
+            assert all(isinstance(colour, str) for colour in colours), trace.name
+
+
+def test_groups_of_points_and_lines_differ_by_shape_and_colour_blind_safe_colour():
     lines = layer_lines(series={"a": [1, 2], "b": [2, 1], "c": [0, 1]}, title="t")
     assert len({trace.marker.symbol for trace in lines.data}) == 3  # shapes, not only colours, tell lines apart
+    projected = projection_figure(coords=RNG.normal(size=(2, 6, 2)), explained=np.full((2, 2), 0.3),
+                                  group=["money"] * 3 + ["river"] * 3, highlight=np.ones(6, bool),
+                                  hover=["x"] * 6, text=["x"] * 6, title="p")
+    drawn = [trace for trace in projected.data if np.asarray(trace.x).size]
+    assert [trace.name for trace in drawn] == ["money", "river"]
+    assert len({trace.marker.symbol for trace in drawn}) == 2
+    assert len({trace.marker.color for trace in drawn}) == 2
+    assert {trace.marker.color for trace in drawn} <= set(GROUP_COLOURS)  # Okabe-Ito palette

@@ -12,8 +12,8 @@ from test_app import run_app, run_link
 
 from viz import similarity as sim
 from viz.model import analyze
-from viz.ui.widgets import SAME_SENSE_SENTENCE
 from viz.ui.export import chart_csv
+from viz.ui.widgets import SAME_SENSE_SENTENCE
 
 CHINESE = "我正在吃饭"
 LONG = "The animal didn't cross the street because it was too tired, and then it slept for a very long time."
@@ -49,7 +49,7 @@ def test_similarity_link_restores_every_control(encoder):
     assert app.selectbox(key="sim_occurrence").value.startswith("S3, token")
     assert app.toggle(key="sim_skip_special").value is False
     assert [app.query_params[k] for k in ("sim_layer", "sim_a", "sim_reference", "sim_skip_special")] == [
-        "3", "1", "1", "False"]  # and back into the address bar, for the next link
+        "3", "1", "1", "0"]  # and back into the address bar (on/off as 1/0), for the next link
 
 
 def test_projection_link_restores_every_control(encoder):

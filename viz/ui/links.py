@@ -3,7 +3,8 @@
 Every control goes through `linked()`: its first value comes from the link the session was opened with (a bad
 value gives a notice and the default), later from what the person last chose, even after the control was hidden
 (a closed tab, presentation mode); every run writes the value back to the address bar in one spelling per type:
-whole numbers and decimals as written, on/off as 1/0, choices as their text (or position), text as typed.
+whole numbers and decimals as written, on/off as 1/0, choices as their text (or position), text as typed. A value
+equal to its default is left out, as Streamlit's own bind="query-params" does, so links stay short.
 Old links keep working: on/off also reads true/false, on/off and yes/no.
 """
 
@@ -113,9 +114,9 @@ def from_link(key: str, kind: LinkType, default):
         return default
 
 
-def write(key: str, spelled: str) -> None:
-    """Put one value in the address bar (left out when too long for a link)."""
-    if len(spelled) > URL_TEXT_LIMIT:
+def write(key: str, spelled: str | None) -> None:
+    """Put one value in the address bar; None, or a value too long for a link, takes it out."""
+    if spelled is None or len(spelled) > URL_TEXT_LIMIT:
         if key in st.query_params:
             del st.query_params[key]
     elif st.query_params.get(key) != spelled:
@@ -127,7 +128,7 @@ def linked(key: str, kind: LinkType, default, draw: Callable[[], Any] | None):
 
     draw() must create the widget with key=`key` and without its own default (the value is set through
     st.session_state before it is drawn). With draw=None the control is hidden (presentation mode) and its
-    value is returned instead. Either way the value is written to the address bar.
+    value is returned instead. Either way the value is written to the address bar (unless it is the default).
     """
     kept = KEPT.format(key)
     if key not in st.session_state or not kind.accepts(st.session_state[key]):
@@ -137,5 +138,5 @@ def linked(key: str, kind: LinkType, default, draw: Callable[[], Any] | None):
     result = value if draw is None else draw()
     value = st.session_state.get(key, value)
     st.session_state[kept] = value
-    write(key, kind.spell(value))
+    write(key, None if value == default else kind.spell(value))
     return result
