@@ -9,7 +9,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 .PHONY: run test lint bench models chromium js clean
 
 run: $(VENV)/.runtime models js
-	$(PY) -m viz.serve --server.port $(PORT) --server.address localhost
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost
 
 test: $(VENV)/.dev models chromium js
 	HF_HUB_OFFLINE=1 $(PY) -m ruff check .

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+import viz.ui.navigation_mode  # noqa: F401  (Streamlit's old pages/ mode off from the first run; see there)
 from viz.site import PAGES
 from viz.ui.sidebar import sidebar
 

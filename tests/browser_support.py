@@ -29,11 +29,13 @@ def free_port() -> int:
 
 
 class AppServer:
-    """`python -m viz.serve` on a free loopback port, stopped (with its children) on exit."""
+    """`streamlit run app.py` (as `make run` starts it) on a free loopback port, stopped (with its children) on exit."""
 
-    def __init__(self, env: dict | None = None):
+    def __init__(self, env: dict | None = None, run: list[str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.command = [*(run or [sys.executable, "-m", "streamlit", "run", "app.py"]),
+                        "--server.port", str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true"]
         self.env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
         self.process: subprocess.Popen | None = None
         self.log = ROOT / "artifacts" / f"server-{self.port}.log"
@@ -41,9 +43,8 @@ class AppServer:
     def __enter__(self) -> AppServer:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "viz.serve", "--server.port", str(self.port), "--server.address", "127.0.0.1",
-             "--server.headless", "true"],
-            cwd=ROOT, env=self.env, stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+            self.command, cwd=ROOT, env=self.env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -67,18 +67,20 @@ def tiny_distilbert():
 
 @pytest.fixture(autouse=True)
 def _navigation_app_mode(monkeypatch):
-    """Make AppTest treat app.py as the st.navigation app it is (see viz/serve.py).
+    """Make AppTest treat app.py as the st.navigation app it is, with the app's own switch (viz/ui/navigation_mode.py).
 
-    AppTest resets PagesManager.uses_pages_directory before every run, and with a pages/ folder
-    beside app.py it then reruns the last page file on its own, without app.py's frame.
+    AppTest builds a new PagesManager and resets Streamlit's pages/ flag before every run, while the app's switch
+    acts once per process; so the switch is applied after each of those resets.
     """
     from streamlit.runtime.pages_manager import PagesManager
+
+    from viz.ui.navigation_mode import use_navigation
 
     original = PagesManager.__init__
 
     def init(self, *args, **kwargs):
         original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
+        use_navigation()
 
     monkeypatch.setattr(PagesManager, "__init__", init)
 

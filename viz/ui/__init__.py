@@ -9,3 +9,5 @@ Modules, each importing only those above it (no cycles):
   sidebar.py    the shared sidebar and what it selects: current_model(), current_analysis()
   widgets.py    small *_ui() pickers several pages share
 """
+
+import viz.ui.navigation_mode  # noqa: F401,E402  (a page opened first by a link runs without app.py; see there)
