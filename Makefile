@@ -4,14 +4,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 PORT ?= 8501
+REPLICAS ?= 2
+CLUSTER_PORT ?= 8500
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: run test lint bench models chromium js clean
+.PHONY: run test lint bench models chromium haproxy js clean cluster
 
 run: $(VENV)/.runtime models js
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost
 
-test: $(VENV)/.dev models chromium js
+test: $(VENV)/.dev models chromium haproxy js
 	HF_HUB_OFFLINE=1 $(PY) -m ruff check .
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
 
@@ -38,6 +40,17 @@ chromium:
 	@command -v chromium >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
+
+# Several app processes behind HAProxy on one loopback port: sticky sessions by cookie, websockets tunnelled
+# (viz/cluster.py; Ctrl+C stops all). `make cluster REPLICAS=3 CLUSTER_PORT=8600` for other numbers.
+cluster: $(VENV)/.runtime models js haproxy
+	$(PY) -m viz.cluster --replicas $(REPLICAS) --port $(CLUSTER_PORT)
+
+# Debian's HAProxy, for `make cluster` and its test.
+haproxy:
+	@command -v haproxy >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y haproxy; }
 
 # BertViz's JavaScript (require.js, d3, jQuery) from npm once, checked against pinned SHA-256s, into .cache/js/;
 # the app inlines it, so BertViz draws offline. Nothing third-party is committed.

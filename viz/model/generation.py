@@ -168,21 +168,21 @@ class Lens:
 
 
 def logit_lens(loaded: LoadedModel, generation: Generation, positions: int = LENS_POSITIONS) -> Lens:
-    """Final norm + unembedding applied to the hidden state of every layer at the last W = `positions` positions."""
+    """Final norm + unembedding applied to the hidden state of every layer at the last W = `positions` positions.
+
+    One unembedding call for all (L+1) x W states; the top probability is exp(max logit - logsumexp), so no
+    softmax over the vocabulary is stored.
+    """
     model = loaded.model
-    norm = _final_norm(model)
-    unembed = model.get_output_embeddings()
     width = max(1, min(positions, generation.hidden.shape[1]))
     hidden = torch.from_numpy(np.array(generation.hidden[:, -width:]))  # (L+1, W, D)
-    top_ids, top_probabilities = [], []
     with torch.inference_mode():
-        for row, states in enumerate(hidden):
-            # the model's own last hidden state has already passed the final norm
-            logits = unembed(states if row == len(hidden) - 1 else norm(states))  # (W, V)
-            probabilities, ids = torch.softmax(logits.float(), dim=-1).max(dim=-1)
-            top_ids.append(ids.numpy())
-            top_probabilities.append(probabilities.numpy())
-    return Lens(top_ids=np.stack(top_ids), top_probabilities=np.stack(top_probabilities),
+        # the model's own last hidden state has already passed the final norm
+        states = torch.cat([_final_norm(model)(hidden[:-1]), hidden[-1:]])  # (L+1, W, D)
+        logits = model.get_output_embeddings()(states).float()  # (L+1, W, V)
+        top_logits, top_ids = logits.max(dim=-1)  # (L+1, W)
+        top_probabilities = torch.exp(top_logits - torch.logsumexp(logits, dim=-1))
+    return Lens(top_ids=top_ids.numpy(), top_probabilities=top_probabilities.numpy(),
                 positions=np.arange(len(generation.ids) - width, len(generation.ids)))
 
 

@@ -4,15 +4,24 @@ Pages pass a model key (ModelInfo.key) and plain values; they get numpy arrays, 
 dataclasses back, never a model or a tokenizer. A result that depends only on (model, text, settings) is computed
 once, under a per-key lock, and kept read-only in a bytes-bounded cache (budgets below, in MB = 10^6 bytes; each
 can be changed with ATTNVIZ_<NAME>_CACHE_MB). Per-session state (a generation run) lives in viz/ui/session.py.
+
+Fair under load: every computation runs inside model_work(), which lets at most MODEL_WORKERS of them run at once
+(default: one per core), each on THREADS_PER_CALL threads (default 1). Without it every session's call asks torch
+and BLAS for all cores, and ten calls at once oversubscribe two cores; with it a long text occupies one core while
+short requests keep going on the other.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import streamlit as st
+import torch
+from threadpoolctl import threadpool_limits
 
 from viz.analysis import QKV, Analysis, ModelInfo
 from viz.cache import BytesLRU, size_in_bytes
@@ -31,6 +40,35 @@ from viz.model.registry import smollm_converted_folder
 from viz.projection import WordStates, collect_word_states
 
 BUDGETS_MB = {"analysis": 2000, "qkv": 250, "derived": 250, "word_states": 250, "model_parts": 250}
+MODEL_WORKERS = int(os.environ.get("ATTNVIZ_MODEL_WORKERS", os.cpu_count() or 1))
+THREADS_PER_CALL = int(os.environ.get("ATTNVIZ_THREADS_PER_CALL", "1"))
+_holding = threading.local()  # how deep this thread is inside model_work() (nested calls hold one slot)
+
+
+@st.cache_resource(show_spinner=False)
+def _work_slots() -> threading.BoundedSemaphore:
+    torch.set_num_threads(THREADS_PER_CALL)  # process-wide, set once, before the first computation
+    threadpool_limits(THREADS_PER_CALL)  # numpy's BLAS too
+    return threading.BoundedSemaphore(MODEL_WORKERS)
+
+
+@contextmanager
+def model_work() -> Iterator[None]:
+    """Hold one of the MODEL_WORKERS slots while computing; a call nested inside another uses the outer one's."""
+    depth = getattr(_holding, "depth", 0)
+    if depth:
+        _holding.depth = depth + 1
+        try:
+            yield
+        finally:
+            _holding.depth = depth
+        return
+    with _work_slots():
+        _holding.depth = 1
+        try:
+            yield
+        finally:
+            _holding.depth = 0
 
 
 @st.cache_resource(show_spinner=False)
@@ -42,7 +80,8 @@ def _caches() -> dict[str, BytesLRU]:
 def shared(cache: str, key: tuple, compute: Callable[[], object]):
     """compute() once per key in the named cache, shared read-only by every session (arrays made read-only)."""
     def compute_read_only():
-        value = compute()
+        with model_work():
+            value = compute()
         for array in _arrays(value):
             array.setflags(write=False)
         return value

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from viz.model import generation as gen
-from viz.ui.cached import model, shared
+from viz.ui.cached import model, model_work, shared
 
 RUN = "next_generation"  # session_state: this session's Generation
 LAST_ACTION = "next_last_action"  # session_state: (seconds, steps added) of the last button press
@@ -26,7 +26,7 @@ def generation_run(model_key: str, prompt_ids: Sequence[int]) -> Generation:
     run = st.session_state.get(RUN)
     if run is None or run.model_key != model_key or run.ids[:run.prompt_length] != ids \
             or run.prompt_length != len(ids) or not run.valid:
-        with st.spinner("Reading the prompt…"):
+        with st.spinner("Reading the prompt…"), model_work():
             run = gen.start(model(model_key), ids)
         st.session_state[RUN] = run
     return run
@@ -56,7 +56,8 @@ def start_over(run: Generation) -> Generation:
 
 def _timed(run: Generation, action) -> Generation:
     started, before = time.perf_counter(), len(run.steps)
-    new_run = action()
+    with model_work():
+        new_run = action()
     st.session_state[RUN] = new_run
     st.session_state[LAST_ACTION] = (time.perf_counter() - started, len(new_run.steps) - before)
     return new_run
