@@ -165,3 +165,12 @@ def test_shading_window_shows_only_the_last_tokens():
     weights = np.array([0.9, 0.01, 0.02, 0.03, 0.04])
     assert shading_window(weights, limit=3, skip_first=True) == (2, pytest.approx(0.04))  # first token not shown
     assert shading_window(weights, limit=5, skip_first=True) == (0, pytest.approx(0.04))
+
+
+def test_token_probability_equals_the_softmax_entry():
+    from viz.sampling import token_probability
+
+    logits = np.array([2.0, 1.0, -3.0, 0.5], dtype=np.float32)
+    softmax = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    assert [token_probability(logits, i) for i in range(4)] == pytest.approx(softmax.tolist(), abs=1e-7)
+    assert token_probability(np.array([1000.0, 0.0]), 0) == pytest.approx(1.0)  # no overflow

@@ -97,6 +97,13 @@ def distribution(logits: np.ndarray, *, temperature: float = 1.0, top_k: int | N
                         sampling=renormalise(probabilities, kept))
 
 
+def token_probability(logits: np.ndarray, token: int) -> float:
+    """Softmax probability of one token at temperature 1, from logits (V,), without the whole distribution."""
+    logits = np.asarray(logits, dtype=np.float64)
+    top = logits.max()
+    return float(np.exp(logits[token] - top) / np.exp(logits - top).sum())
+
+
 def entropy_bits(probabilities: np.ndarray) -> float:
     """Shannon entropy in bits of a distribution (V,); 0 for a certain choice, log2(V) for a uniform one."""
     p = np.asarray(probabilities, dtype=np.float64)

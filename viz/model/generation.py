@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from viz.model.loading import LoadedModel
-from viz.sampling import choose_token, distribution, step_generator
+from viz.sampling import choose_token, distribution, step_generator, token_probability
 
 LENS_POSITIONS = 16  # the logit lens shows the last W positions; a grid with text in cells gets unreadable beyond
 
@@ -109,12 +109,15 @@ def generate(loaded: LoadedModel, generation: Generation, count: int, *, greedy:
     for done in range(count):
         if len(generation.ids) >= loaded.info.max_tokens or (done and generation.generated[-1] in ends):
             break
-        dist = distribution(generation.prediction.logits, temperature=temperature, top_k=top_k, top_p=top_p)
-        rng = None if greedy else step_generator(seed, len(generation.generated))
-        token = choose_token(dist, greedy=greedy, rng=rng)
-        method = "argmax" if greedy else (f"sampled at temperature {dist.temperature:g}, top-k {top_k or 'off'}, "
-                                          f"top-p {top_p:g}, seed {seed}")
-        probability = float(distribution(generation.prediction.logits).probabilities[token])  # the model's own
+        logits = generation.prediction.logits
+        if greedy:  # no filtered distribution needed: it would only cost a sort of the vocabulary per step
+            token, method = int(np.argmax(logits)), "argmax"
+        else:
+            dist = distribution(logits, temperature=temperature, top_k=top_k, top_p=top_p)
+            token = choose_token(dist, greedy=False, rng=step_generator(seed, len(generation.generated)))
+            method = (f"sampled at temperature {dist.temperature:g}, top-k {top_k or 'off'}, top-p {top_p:g}, "
+                      f"seed {seed}")
+        probability = token_probability(logits, token)  # the model's own, at temperature 1
         generation = advance(loaded, generation, Step(token, probability, method))
         if on_step is not None:
             on_step(generation, done + 1)
