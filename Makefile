@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 PORT ?= 8501
+# `make run HOST=0.0.0.0` (or `make cluster HOST=0.0.0.0`) lets students' laptops on the same network in.
+HOST ?= localhost
 REPLICAS ?= 2
 CLUSTER_PORT ?= 8500
 export HF_HUB_DISABLE_TELEMETRY := 1
@@ -11,7 +13,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 .PHONY: run test lint bench models chromium haproxy js clean cluster
 
 run: $(VENV)/.runtime models js
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(HOST)
 
 test: $(VENV)/.dev models chromium haproxy js
 	HF_HUB_OFFLINE=1 $(PY) -m ruff check .
@@ -44,7 +46,7 @@ chromium:
 # Several app processes behind HAProxy on one loopback port: sticky sessions by cookie, websockets tunnelled
 # (viz/cluster.py; Ctrl+C stops all). `make cluster REPLICAS=3 CLUSTER_PORT=8600` for other numbers.
 cluster: $(VENV)/.runtime models js haproxy
-	$(PY) -m viz.cluster --replicas $(REPLICAS) --port $(CLUSTER_PORT)
+	$(PY) -m viz.cluster --replicas $(REPLICAS) --port $(CLUSTER_PORT) --bind $(subst localhost,127.0.0.1,$(HOST))
 
 # Debian's HAProxy, for `make cluster` and its test.
 haproxy:

@@ -70,11 +70,11 @@ $servers
 """)
 
 
-def haproxy_config(port: int, replica_ports: dict[str, int], socket_path: Path | str, host: str = HOST) -> str:
-    """The HAProxy configuration for these replicas (name -> port), listening on host:port."""
-    servers = "\n".join(f"    server {name} {host}:{replica} check cookie {name}"
+def haproxy_config(port: int, replica_ports: dict[str, int], socket_path: Path | str, bind: str = HOST) -> str:
+    """The HAProxy configuration for these replicas (name -> port, on loopback), listening on bind:port."""
+    servers = "\n".join(f"    server {name} {HOST}:{replica} check cookie {name}"
                         for name, replica in replica_ports.items())
-    return TEMPLATE.substitute(host=host, port=port, servers=servers, socket=socket_path)
+    return TEMPLATE.substitute(host=bind, port=port, servers=servers, socket=socket_path)
 
 
 def free_port() -> int:
@@ -145,6 +145,7 @@ class Cluster:
 
     replicas: int = 2
     port: int = 8500
+    bind: str = HOST  # where HAProxy listens: 0.0.0.0 lets the students' laptops in; replicas stay on loopback
     folder: Path = FOLDER
     env: dict = field(default_factory=dict)
     python: str = sys.executable
@@ -184,7 +185,7 @@ class Cluster:
                 wait_healthy(f"{member.url}/_stcore/health", member.process, member.log)
                 member.ready_s = time.monotonic() - began
             ports = {member.name: member.port for member in self.members}
-            self.config_path.write_text(haproxy_config(self.port, ports, self.socket_path))
+            self.config_path.write_text(haproxy_config(self.port, ports, self.socket_path, self.bind))
             command = ["haproxy", "-f", str(self.config_path), "-db"]
             self.haproxy = self._spawn(command, self.folder / "haproxy.log")
             wait_healthy(f"{self.url}/_stcore/health", self.haproxy, self.folder / "haproxy.log", timeout=20)
@@ -229,7 +230,8 @@ def _raise_interrupt(signum, frame) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m viz.cluster", description=__doc__.split("\n")[0])
     parser.add_argument("--replicas", type=int, default=2, help="app processes (default 2)")
-    parser.add_argument("--port", type=int, default=8500, help="HAProxy's port on 127.0.0.1 (default 8500)")
+    parser.add_argument("--port", type=int, default=8500, help="HAProxy's port (default 8500)")
+    parser.add_argument("--bind", default=HOST, help="HAProxy's address (default 127.0.0.1; 0.0.0.0 for a class)")
     args = parser.parse_args(argv)
     if args.replicas < 1:
         parser.error("--replicas must be at least 1")
@@ -237,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     # process; each of them stops everything (SIGINT set explicitly: a shell's background job inherits it ignored).
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise_interrupt)
-    cluster = Cluster(replicas=args.replicas, port=args.port)
+    cluster = Cluster(replicas=args.replicas, port=args.port, bind=args.bind)
     try:
         cluster.start()
         for member in cluster.members:
