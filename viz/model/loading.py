@@ -98,6 +98,7 @@ def _load_folder(spec: ModelSpec, folder: str) -> LoadedModel:
         folder, attn_implementation="eager", dtype=torch.float32, use_safetensors=True, **common
     )
     model.eval()
+    model.requires_grad_(False)  # shared and read-only: attribution takes gradients of the inputs only
     info = _model_info(spec, model, tokenizer, family)
     _check_attentions_come_back(model, tokenizer, info)
     return LoadedModel(spec=spec, model=model, tokenizer=tokenizer, info=info)
