@@ -30,7 +30,7 @@ def forward_and_analysis() -> list[dict]:
             analysis = analyze(loaded, text)
             rows.append({"model": key, "tokens": analysis.n_tokens, "forward_s": best_of(bare),
                          "analysis_s": best_of(lambda text=text, loaded=loaded: analyze(loaded, text)),
-                         "analysis_MB": analysis.nbytes / 2**20})
+                         "analysis_MB": analysis.nbytes / 1e6})
             print(rows[-1], flush=True)
     return rows
 
@@ -46,7 +46,7 @@ def _build_bertviz(key: str, size: int, view: str, queue) -> None:
     tokens = loaded.tokenizer.convert_ids_to_tokens(encoding["input_ids"][0])
     started = time.perf_counter()
     html = (head_view if view == "head_view" else model_view)(attentions, tokens, html_action="return").data
-    queue.put((time.perf_counter() - started, len(html.encode()), html if len(html) < SAVE_LIMIT_MB * 2**20 else None))
+    queue.put((time.perf_counter() - started, len(html.encode()), html if len(html) < SAVE_LIMIT_MB * 10**6 else None))
 
 
 def bertviz_baseline(html_dir) -> list[dict]:
@@ -71,6 +71,6 @@ def bertviz_baseline(html_dir) -> list[dict]:
                     path = html_dir / f"bertviz_{key.split(':')[1]}_{size}_{view}.html"
                     path.write_text(html)
                 rows.append({"model": key, "tokens": size, "view": view, "build_s": seconds,
-                             "html_MB": None if size_bytes is None else size_bytes / 2**20, "file": path})
+                             "html_MB": None if size_bytes is None else size_bytes / 1e6, "file": path})
                 print({k: v for k, v in rows[-1].items() if k != "file"}, flush=True)
     return rows

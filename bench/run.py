@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import browser_times
+import class_times
 import model_times
 import plotly.graph_objects as go
 from playwright.sync_api import sync_playwright
@@ -32,7 +33,7 @@ def draw_cell(row: dict) -> str:
     return fmt(row.get("draw_s"))
 
 
-def markdown(model_rows, page_rows, bertviz_rows, cold_rows) -> str:
+def markdown(model_rows, page_rows, bertviz_rows, cold_rows, app_bertviz_rows=()) -> str:
     lines = ["| model | tokens | forward s (floor) | app analysis s | analysis MB |", "|---|---|---|---|---|"]
     lines += [f"| {r['model']} | {r['tokens']} | {fmt(r['forward_s'], 3)} | {fmt(r['analysis_s'], 3)} | "
               f"{fmt(r['analysis_MB'], 1)} |" for r in model_rows]
@@ -43,6 +44,10 @@ def markdown(model_rows, page_rows, bertviz_rows, cold_rows) -> str:
               "|---|---|---|---|---|---|"]
     lines += [f"| {r['model']} | {r['tokens']} | {r['view']} | {fmt(r['html_MB'], 1)} | {build_cell(r)} | "
               f"{draw_cell(r)} |" for r in bertviz_rows]
+    lines += ["", "| model | tokens | app's BertViz view | HTML MB | page load → SVG drawn in its iframe s |",
+              "|---|---|---|---|---|"]
+    lines += [f"| {r['model']} | {r['tokens']} | {r['view']} | {fmt(r['html_MB'])} | {fmt(r['load_to_svg_s'])} |"
+              for r in app_bertviz_rows]
     lines += ["", "| converted-model cache | process start → first page s | → decoder page drawn s |", "|---|---|---|"]
     lines += [f"| {r['cache']} | {fmt(r['first_page_s'])} | {fmt(r['decoder_ready_s'])} |" for r in cold_rows]
     return "\n".join(lines) + "\n"
@@ -70,7 +75,8 @@ def chart(model_rows, page_rows, bertviz_rows) -> go.Figure:
 def main() -> None:
     if "--table-only" in sys.argv:  # rebuild results.md from results.json
         data = json.loads((RESULTS / "results.json").read_text())
-        (RESULTS / "results.md").write_text(markdown(data["model"], data["pages"], data["bertviz"], data["cold_start"]))
+        (RESULTS / "results.md").write_text(markdown(data["model"], data["pages"], data["bertviz"], data["cold_start"],
+                                                     data.get("app_bertviz", ())))
         return
     if "--draw-only" in sys.argv:  # redo only the Chromium draw of the raw BertViz files already written
         data = json.loads((RESULTS / "results.json").read_text())
@@ -82,7 +88,8 @@ def main() -> None:
         for row in data["bertviz"]:
             row.pop("file", None)
         (RESULTS / "results.json").write_text(json.dumps(data, indent=1))
-        (RESULTS / "results.md").write_text(markdown(data["model"], data["pages"], data["bertviz"], data["cold_start"]))
+        (RESULTS / "results.md").write_text(markdown(data["model"], data["pages"], data["bertviz"], data["cold_start"],
+                                                     data.get("app_bertviz", ())))
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
     html_dir = RESULTS / "bertviz_html"
@@ -90,17 +97,20 @@ def main() -> None:
     model_rows = model_times.forward_and_analysis()
     bertviz_rows = model_times.bertviz_baseline(html_dir)
     with sync_playwright() as playwright:
-        with browser_times.AppServer() as server:
+        with browser_times.Server(RESULTS / "bench_server.log") as server:
             page_rows = browser_times.enter_to_drawn(playwright, server)
+            app_bertviz_rows = browser_times.app_bertviz_draw(playwright, server)
         cold_rows = browser_times.cold_start(playwright)
         browser_times.bertviz_draw(playwright, bertviz_rows, asset_routes())
     for row in bertviz_rows:
         row.pop("file", None)
     (RESULTS / "results.json").write_text(json.dumps(
-        {"model": model_rows, "pages": page_rows, "bertviz": bertviz_rows, "cold_start": cold_rows}, indent=1))
-    (RESULTS / "results.md").write_text(markdown(model_rows, page_rows, bertviz_rows, cold_rows))
+        {"model": model_rows, "pages": page_rows, "bertviz": bertviz_rows, "app_bertviz": app_bertviz_rows,
+         "cold_start": cold_rows}, indent=1))
+    (RESULTS / "results.md").write_text(markdown(model_rows, page_rows, bertviz_rows, cold_rows, app_bertviz_rows))
     chart(model_rows, page_rows, bertviz_rows).write_html(RESULTS / "chart.html", include_plotlyjs=True)
     print((RESULTS / "results.md").read_text())
+    class_times.run()  # the class table and the memory figures: results/class.md, class.json
 
 
 def asset_routes() -> dict[str, Path]:
