@@ -82,7 +82,8 @@ def test_heatmap_shows_the_models_weights(encoder):
     app.slider(key="attn_head").set_value(3).run()
     assert not app.exception
     z = array(figures_of(app)[0]["data"][0]["z"])
-    np.testing.assert_array_equal(z, analyze(encoder, PARTY).attentions[1, 3])
+    # the same forward pass; float32 sums may differ in the last bits with the thread count (one per call in the app)
+    np.testing.assert_allclose(z, analyze(encoder, PARTY).attentions[1, 3], rtol=0, atol=1e-6)
     assert figures_of(app)[0]["layout"]["title"]["text"] == "Layer 1, head 3"
     assert any("summing over key pieces" in md.value for md in app.markdown)
 

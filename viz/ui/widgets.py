@@ -24,14 +24,18 @@ SAME_SENSE_SENTENCE = "we danced all night at the birthday party"  # a third "pa
 def layer_head_ui(info: ModelInfo, *, key: str, with_head: bool = True) -> tuple[int, int]:
     """Layer and head sliders (numbered from 0, as in the model); returns (layer, head)."""
     columns = st.columns(2)
-    last_layer, last_head = info.n_layers - 1, info.n_heads - 1
-    layer = linked(f"{key}_layer", whole(0, last_layer), last_layer if info.n_layers < 8 else 2,
-                   lambda: columns[0].slider("Layer", 0, last_layer, key=f"{key}_layer"))
-    head = 0
-    if with_head:
-        head = linked(f"{key}_head", whole(0, last_head), 0,
-                      lambda: columns[1].slider("Head", 0, last_head, key=f"{key}_head"))
+    layer = number_ui(columns[0], "Layer", key=f"{key}_layer", last=info.n_layers - 1,
+                      default=info.n_layers - 1 if info.n_layers < 8 else 2)
+    head = number_ui(columns[1], "Head", key=f"{key}_head", last=info.n_heads - 1, default=0) if with_head else 0
     return layer, head
+
+
+def number_ui(where, label: str, *, key: str, last: int, default: int, first: int = 0) -> int:
+    """A slider from first to last kept in the link; a caption instead when there is only one value to pick."""
+    if last <= first:  # a slider needs two values (a 1-layer or 1-head model has one)
+        where.caption(f"{label}: {first} (the only one)")
+        return first
+    return linked(key, whole(first, last), default, lambda: where.slider(label, first, last, key=key))
 
 
 def token_ui(analysis: Analysis, *, key: str, label: str = "Token", default_word: str = "") -> int:
