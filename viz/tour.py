@@ -91,7 +91,7 @@ def step_names(stop: Stop) -> str:
 
 
 def neighbours(page: str) -> tuple[str | None, str | None]:
-    """The previous and next page of the tour (None at either end)."""
-    pages = [site_page.stem for site_page in PAGES]
+    """The previous and next page of the tour (None at either end); pages outside the tour (Train) are skipped."""
+    pages = [site_page.stem for site_page in PAGES if site_page.stem in STOPS_BY_PAGE]
     index = pages.index(page)
     return (pages[index - 1] if index > 0 else None, pages[index + 1] if index + 1 < len(pages) else None)

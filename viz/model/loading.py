@@ -123,7 +123,9 @@ def _model_info(spec: ModelSpec, model, tokenizer, family: str) -> ModelInfo:
 
 def _check_attentions_come_back(model, tokenizer, info: ModelInfo) -> None:
     with torch.inference_mode():
-        out = model(**tokenizer("hello world", return_tensors="pt"), output_attentions=True)
+        # cut to the model's positions: a model trained on the Train page may read as few as 9 tokens
+        probe = tokenizer("hello world", return_tensors="pt", truncation=True, max_length=info.max_tokens)
+        out = model(**probe, output_attentions=True)
     attentions = getattr(out, "attentions", None)
     if not attentions or len(attentions) != info.n_layers or any(a is None for a in attentions):
         raise ModelLoadError(f"{info.name} did not return one attention tensor per layer, so it cannot be shown.")

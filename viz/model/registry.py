@@ -8,10 +8,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from viz.training import KEY_PREFIX, parse_key
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = Path(os.environ.get("ATTNVIZ_CACHE", REPO_ROOT / ".cache" / "models"))
 # Local model folders are only read from here, so a text box cannot open arbitrary paths.
 LOCAL_MODELS_DIR = Path(os.environ.get("ATTNVIZ_LOCAL_MODELS", REPO_ROOT / "models")).resolve()
+# Models trained on the Train page, one folder per settings key (viz/model/training.py writes them).
+TRAINED_DIR = Path(os.environ.get("ATTNVIZ_TRAINED", REPO_ROOT / ".cache" / "trained")).resolve()
 
 ENCODER_KEY = "bundled:minilm"
 DECODER_KEY = "bundled:smollm2"
@@ -22,7 +26,7 @@ HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """Where a model comes from: source is "bundled-encoder", "bundled-decoder", "hub" or "local"."""
+    """Where a model comes from: source is "bundled-encoder", "bundled-decoder", "hub", "local" or "trained"."""
 
     key: str
     name: str
@@ -67,6 +71,8 @@ def resolve_model(choice: str) -> ModelSpec:
         return BUNDLED[choice]
     if not choice:
         raise UnknownModel("Type a Hugging Face model id (for example `gpt2`) or pick a bundled model.")
+    if choice.startswith(KEY_PREFIX):
+        return _trained_spec(choice)
     if choice.startswith("local:"):  # the key of a local model names it again
         return _local_spec(choice.removeprefix("local:"))
     if choice.startswith(("/", ".", "~")) or os.sep in choice and not HUB_ID.match(choice):
@@ -85,3 +91,19 @@ def _local_spec(path_text: str) -> ModelSpec:
     if not (folder / "config.json").is_file():
         raise UnknownModel(f"{folder} has no config.json, so it is not a Hugging Face model folder.")
     return ModelSpec(f"local:{folder}", folder.name, "local", str(folder))
+
+
+def trained_folder(name: str) -> Path:
+    """The folder of a model trained on the Train page (name: its key without "trained:")."""
+    return TRAINED_DIR / name
+
+
+def _trained_spec(key: str) -> ModelSpec:
+    settings = parse_key(key)
+    if settings is None:
+        raise UnknownModel(f"{key[:120]!r} is not the key of a model trained on the Train page.")
+    folder = trained_folder(settings.folder_name)
+    if not (folder / "model.safetensors").is_file():
+        raise UnknownModel("This trained model is not on this machine any more: open the Train page and train it "
+                           f"again with these settings: {settings.describe()}.")
+    return ModelSpec(settings.key, f"tiny GPT-2 trained here ({settings.folder_name})", "trained", str(folder))
