@@ -8,7 +8,7 @@ from viz.figures.next_token import probability_bars
 from viz.sampling import distribution
 from viz.text import EmptyText, clean_text
 from viz.ui import cached, session
-from viz.ui.classroom import tour_ui
+from viz.ui.classroom import chart_first, presentation, settings_box, tour_ui
 from viz.ui.export import chart, export_ui
 from viz.ui.links import linked, one_of, text
 from viz.ui.sidebar import analysis_or_stop, current_model, selection
@@ -19,7 +19,7 @@ def encoder_ui(info: ModelInfo) -> None:
     """Encoders read the whole text at once: say so, and offer fill-in-the-blank when the checkpoint can."""
     st.info(f"**{info.name}** is an encoder: it reads the whole text at once, in both directions, and does not "
             "predict a next token. Pick the SmolLM2 decoder in the sidebar to see next-token predictions.",
-            icon="ℹ️")
+            icon=":material/info:")
     if not cached.can_fill_mask(info.key):
         st.caption("Its checkpoint has no masked-language-model head either, so it cannot fill in a blank. "
                    "Online, an encoder trained to fill blanks (for example `bert-base-uncased`) can.")
@@ -61,14 +61,15 @@ def prompt_ids_ui(info: ModelInfo) -> list[int]:
     except EmptyText:
         token_id, token = cached.special_token(info.key, "start")
         st.info(f"The text is empty. A decoder needs at least one token to predict from, so it starts from its "
-                f"beginning-of-text token {code_token(token)}.", icon="✍️")
+                f"beginning-of-text token {code_token(token)}.", icon=":material/edit:")
         return [token_id]
     for notice in cleaned.notices:
-        st.warning(notice, icon="✂️")
+        st.warning(notice, icon=":material/content_cut:")
     split = cached.split_text(info.key, cleaned.text)
     if split.dropped:
         st.warning(f"The text has {len(split.ids) + split.dropped:,} tokens; this model reads at most "
-                   f"{info.max_tokens:,} here, so the last {split.dropped:,} were dropped.", icon="✂️")
+                   f"{info.max_tokens:,} here, so the last {split.dropped:,} were dropped.",
+                   icon=":material/content_cut:")
     return list(split.ids)
 
 
@@ -108,14 +109,22 @@ if not info.is_causal:
 ids = prompt_ids_ui(info)
 run = session.generation_run(info.key, ids)
 shown = export_ui("next_token", model=info, title="Next token")
-settings = sampling_ui()
-run = generation_ui(info, run, settings)
-labels = list(cached.token_labels(info.key, run.ids))
-shown.update({"settings": settings, "prompt_length": run.prompt_length, "token_ids": list(run.ids),
-              "tokens": labels, "text": cached.sequence_text(info.key, run.ids)})
-chosen_step = history_ui(info, run, labels, shown)
-prediction = run.prediction if chosen_step is None else session.prediction_at(run, run.prompt_length + chosen_step)
-dist = bars_ui(info, run, prediction, settings, chosen_step, shown)
+place, controls = chart_first()  # presentation mode: buttons, text and bars first, the settings below them
+with controls, settings_box("Temperature, top-k, top-p · sampling or argmax, seed, steps"):
+    settings = sampling_ui()
+with place:
+    run = generation_ui(info, run, settings)
+    labels = list(cached.token_labels(info.key, run.ids))
+    shown.update({"settings": settings, "prompt_length": run.prompt_length, "token_ids": list(run.ids),
+                  "tokens": labels, "text": cached.sequence_text(info.key, run.ids)})
+    st.code(shown["text"], language=None, wrap_lines=True)
+    first, second = st.container(), st.container()
+    with second if presentation() else first:  # the generated tokens' row below the bars on a projector
+        chosen_step = history_ui(info, run, labels, shown)
+    prediction = run.prediction if chosen_step is None else session.prediction_at(run,
+                                                                                   run.prompt_length + chosen_step)
+    with first if presentation() else second:
+        dist = bars_ui(info, run, prediction, settings, chosen_step, shown)
 attention_ui(info, run, prediction, dist, labels, shown)
 lens_ui(info, run, labels, shown)
 splitting_ui(info, ids, labels)

@@ -9,7 +9,7 @@ from viz.analysis import ModelInfo
 from viz.figures.common import visible
 from viz.figures.projection import projection_figure
 from viz.figures.similarity import layer_lines
-from viz.ui.classroom import secondary, tour_ui
+from viz.ui.classroom import chart_first, secondary, tour_ui
 from viz.ui.export import chart, export_ui
 from viz.ui.links import ON_OFF, linked, one_of, whole
 from viz.ui.sidebar import current_model
@@ -18,6 +18,7 @@ from viz.views.projection import Drawn, sense_points, typed_points
 TYPED, BUILT, UPLOAD = "Your sentences", "Built-in sense set", "Upload a CSV"
 SOURCES, METHODS, VIEWS = [TYPED, BUILT, UPLOAD], ["PCA", "t-SNE"], ["2-D", "3-D"]
 TSNE_WARN_POINTS = 1500
+MAIN_CHART_PX = 560  # presentation mode: the projection's height, so that it fits a 1280 × 720 screen
 
 
 def radio(where, label: str, options: list[str], *, key: str, **more):
@@ -87,31 +88,33 @@ def separation_ui(drawn: Drawn, layer: int, shown: dict) -> None:
 
 st.title("PCA projection")
 tour_ui("projection")
-st.markdown(
-    "Each token's hidden state is a point in a space of hundreds of dimensions. **PCA** finds the 2 or 3 "
-    "directions in which the points spread most and draws them there. Press **▶ Play** to watch the points "
-    "move layer by layer: do the uses of one word drift apart when their meanings differ?"
-)
-with st.expander("How the picture is made"):
+place, controls = chart_first()  # presentation mode: the projection first, its controls below it
+with controls:
     st.markdown(
-        "Every vector is first scaled to length 1, the geometry that cosine similarity sees. PCA is then fitted "
-        "**separately at each layer**, and an axis is flipped when it points the opposite way from the layer "
-        "before, so the animation does not jump. Vector lengths change a lot between layers (in a decoder the "
-        "first token's grows to thousands), so a single basis for all layers would squeeze most layers into a "
-        "dot. The price: the axes of two layers are not the same directions; compare shapes and groupings, not "
-        "positions. The share of variance each axis explains is in the title of every frame."
+        "Each token's hidden state is a point in a space of hundreds of dimensions. **PCA** finds the 2 or 3 "
+        "directions in which the points spread most and draws them there. Press **▶ Play** to watch the points "
+        "move layer by layer: do the uses of one word drift apart when their meanings differ?"
     )
-info = current_model()
-source, method, dims, layer = controls_ui(info)
-include_special = source == TYPED and linked("proj_special", ON_OFF, False, secondary(lambda: st.toggle(
-    "Include special tokens", key="proj_special", help="[CLS]/[SEP] and similar sit far from the words.")))
-drawn = typed_points(info, include_special) if source == TYPED else sense_points(info, source, BUILT)
+    with st.expander("How the picture is made"):
+        st.markdown(
+            "Every vector is first scaled to length 1, the geometry that cosine similarity sees. PCA is then fitted "
+            "**separately at each layer**, and an axis is flipped when it points the opposite way from the layer "
+            "before, so the animation does not jump. Vector lengths change a lot between layers (in a decoder the "
+            "first token's grows to thousands), so a single basis for all layers would squeeze most layers into a "
+            "dot. The price: the axes of two layers are not the same directions; compare shapes and groupings, not "
+            "positions. The share of variance each axis explains is in the title of every frame."
+        )
+    info = current_model()
+    source, method, dims, layer = controls_ui(info)
+    include_special = source == TYPED and linked("proj_special", ON_OFF, False, secondary(lambda: st.toggle(
+        "Include special tokens", key="proj_special", help="[CLS]/[SEP] and similar sit far from the words.")))
+    drawn = typed_points(info, include_special) if source == TYPED else sense_points(info, source, BUILT)
 shown = export_ui("projection", model=info, analyses=drawn.analyses, title="PCA projection")
 shown.update({"method": method, "dimensions": dims, "start_layer": layer, "group": drawn.group, "points": drawn.text,
               "highlighted": drawn.points.highlight, "sense": drawn.labels})
 if drawn.points.states.shape[1] < 2:
-    st.info("There are too few tokens to project; type a longer sentence.", icon="✍️")
+    st.info("There are too few tokens to project; type a longer sentence.", icon=":material/edit:")
     st.stop()
-chart(projection_ui(drawn, method, dims, layer, shown), key="proj_chart")
+chart(projection_ui(drawn, method, dims, layer, shown), key="proj_chart", where=place, fit=MAIN_CHART_PX)
 st.caption(f"Layer 0 for {info.name} is {sim.layer_zero_note(info.family)}")
 separation_ui(drawn, layer, shown)

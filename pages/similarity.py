@@ -7,7 +7,7 @@ from viz import similarity as sim
 from viz.figures.common import visible
 from viz.figures.similarity import cosine_heatmap, group_colour, layer_lines
 from viz.text import escape_markdown as plain
-from viz.ui.classroom import reveal_ui, secondary, tour_ui
+from viz.ui.classroom import chart_first, reveal_ui, secondary, settings_box, tour_ui
 from viz.ui.export import chart, export_ui
 from viz.ui.links import ON_OFF, linked, whole
 from viz.ui.sidebar import current_model
@@ -21,20 +21,22 @@ def word_by_layer_ui(found: Sentences, shown: dict) -> None:
     containing = sorted(sim.first_per_sentence(found.occurrences))
     if len(containing) < 2:
         st.info("Type a word that appears in at least two of the sentences to compare its vectors across them "
-                "(the default sentences share “party”).", icon="🔎")
+                "(the default sentences share “party”).", icon=":material/search:")
         return
-    reference = containing[choose(st, "Compare the word in", [sim.sentence_label(i, texts) for i in containing],
-                                  key="sim_reference", help="…with its first occurrence in every other sentence.")]
-    by_layer = sim.word_similarity_by_layer(found.analyses, found.occurrences, reference)
-    shown["by_layer"] = {"reference": f"S{reference + 1}", **{f"S{i + 1}": v for i, v in by_layer.items()}}
-    if not reveal_ui(**sim.closest_question(f"“{plain(word, 40)}”", reference, by_layer, texts)):
-        st.stop()
+    spot, controls = chart_first()  # presentation mode: the chart before the sentence picker and the question
+    with controls:
+        reference = containing[choose(st, "Compare the word in", [sim.sentence_label(i, texts) for i in containing],
+                                      key="sim_reference", help="…with its first occurrence in every other sentence.")]
+        by_layer = sim.word_similarity_by_layer(found.analyses, found.occurrences, reference)
+        shown["by_layer"] = {"reference": f"S{reference + 1}", **{f"S{i + 1}": v for i, v in by_layer.items()}}
+        if not reveal_ui(**sim.closest_question(f"“{plain(word, 40)}”", reference, by_layer, texts)):
+            st.stop()
     last = {i: values[-1] for i, values in by_layer.items()}
     series = {f"S{reference + 1} vs {sim.sentence_label(i, texts)}": values for i, values in by_layer.items()}
     colours = {name: group_colour(i) for name, i in zip(series, by_layer, strict=True)}
     chart(layer_lines(series=series, colours=colours,
                       title=f"Cosine of “{visible(word)}” in S{reference + 1} with the same word elsewhere"),
-          key="sim_lines_chart")
+          key="sim_lines_chart", where=spot)
     closest, farthest = max(last, key=last.get), min(last, key=last.get)
     summary = ", ".join(f"S{i + 1} {value:.2f}" for i, value in last.items())
     st.markdown(f"At the last layer ({info.n_layers}): {summary}. "
@@ -56,7 +58,8 @@ def maps_ui(found: Sentences, layer: int, shown: dict) -> None:
     across, within = st.tabs(["Across two sentences", "Within one sentence"])
     with across:
         if len(analyses) < 2:
-            st.info("Add a second sentence (sidebar, or the box above) to compare two sentences.", icon="➕")
+            st.info("Add a second sentence (in the sidebar, or the sentences box) to compare two sentences.",
+                    icon=":material/add:")
         else:
             columns = st.columns(2)
             a = choose(columns[0], "Rows: sentence", labels, key="sim_a")
@@ -79,7 +82,7 @@ def neighbours_ui(found: Sentences, layer: int, shown: dict) -> None:
     st.header("Nearest tokens at this layer")
     if not found.occurrences:
         st.info(f"“{plain(found.word.strip(), 40)}” is in none of the sentences, so there is no vector to start "
-                "from.", icon="🔎")
+                "from.", icon=":material/search:")
         return
     labels = [f"S{o.sentence + 1}, token {'+'.join(map(str, o.positions))}: {o.word}" for o in found.occurrences]
     chosen = found.occurrences[choose(st, "Occurrence", labels, key="sim_occurrence")]
@@ -103,16 +106,20 @@ def neighbours_ui(found: Sentences, layer: int, shown: dict) -> None:
 
 st.title("Word senses")
 tour_ui("similarity")
-st.markdown(
-    "Is *party* in one sentence the same *party* as in another? Every layer gives each token a vector; "
-    "**cosine similarity** (1 = same direction, 0 = unrelated) compares them. Follow one word through the layers "
-    "and see where the model starts to tell its senses apart."
-)
-info = current_model()
-found = sentences_ui(info.key, key="sim", word_label="Word to follow")
+place, controls = chart_first()  # presentation mode: the word's curve first, the sentences (one line, closed) below
+with controls:
+    st.markdown(
+        "Is *party* in one sentence the same *party* as in another? Every layer gives each token a vector; "
+        "**cosine similarity** (1 = same direction, 0 = unrelated) compares them. Follow one word through the layers "
+        "and see where the model starts to tell its senses apart."
+    )
+    info = current_model()
+    with settings_box("The sentences compared and the word followed"):
+        found = sentences_ui(info.key, key="sim", word_label="Word to follow")
 shown = export_ui("similarity", model=info, analyses=found.analyses, title="Word senses")
 shown["word"] = found.word
-word_by_layer_ui(found, shown)
+with place:
+    word_by_layer_ui(found, shown)
 st.header("Every token against every token, at one layer")
 layer = linked("sim_layer", whole(0, info.n_layers), info.n_layers, lambda: st.slider(
     "Layer (0 = input embeddings)", 0, info.n_layers, key="sim_layer"))

@@ -13,7 +13,7 @@ from viz.ui.export import chart, export_ui
 from viz.ui.links import linked, one_of, whole
 from viz.ui.sidebar import current_analysis
 from viz.ui.widgets import token_ui
-from viz.views.tokens import model_words_ui, toy_vectors_ui
+from viz.views.tokens import model_words_ui, token_strip_ui, toy_vectors_ui
 
 SOURCES = ["embedding table row", "hidden state after a layer"]
 
@@ -23,6 +23,7 @@ def tokens_ui(analysis: Analysis) -> None:
     st.header("1 · Tokens and ids")
     st.markdown(f"The tokenizer of **{info.name}** cuts your text into **{analysis.n_tokens} tokens** and replaces "
                 f"each with its id, a row number in a vocabulary of **{info.vocab_size:,}** tokens.")
+    token_strip_ui(analysis)
     table = sim.token_table(analysis.tokens, analysis.word_ids, analysis.special)
     table.insert(1, "id", analysis.token_ids.tolist())
     table.insert(2, "vocabulary entry", list(cached.vocabulary_entries(info.key, analysis.token_ids)))

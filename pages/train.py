@@ -38,7 +38,7 @@ if run is None or run.history is None or not run.history.steps:
 shown = export_ui("train", model=cached.model_info(settings.key), title="Train") if run.status == DONE else {}
 views.results_ui(run, shown)
 if run.status == DONE and st.session_state.get("model_id") == settings.key:
-    st.success("This model is now the sidebar's model: open a page to look inside it.", icon="✅")
+    st.success("This model is now the sidebar's model: open a page to look inside it.", icon=":material/check_circle:")
     columns = st.columns(5)
     for column, (stem, title) in zip(columns, [("attention", "Attention"), ("qkv", "Q, K, V"),
                                                ("similarity", "Word senses"), ("projection", "PCA projection"),

@@ -95,7 +95,8 @@ def block_internet(context, base_url: str) -> list[str]:
 
 def wait_idle(page, timeout_ms: int = 120_000) -> None:
     """Wait until the app has rendered something and the script has stopped running."""
-    page.wait_for_selector('[data-testid="stSidebar"]', timeout=timeout_ms)
+    # attached, not visible: in presentation mode the sidebar starts collapsed
+    page.wait_for_selector('[data-testid="stSidebar"]', state="attached", timeout=timeout_ms)
     page.wait_for_selector('[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]',
                            timeout=timeout_ms)
     for _ in range(3):  # the status widget can blink between reruns; require it gone three times

@@ -107,4 +107,4 @@ def test_predict_then_reveal_hides_the_answer(encoder):
     guess.set_value(answer).run()
     app.toggle(key="attn_reveal").set_value(True).run()
     assert {"attn_ref_bars", "attn_ref_layers"} <= set(chart_keys(app))
-    assert any(m.value.startswith("✅ Right") for m in app.markdown)
+    assert any(m.value.startswith(":material/check_circle: Right") for m in app.markdown)

@@ -150,7 +150,7 @@ def test_presentation_mode_enlarges_text_and_hides_secondary_controls(encoder):
     assert [t.key for t in presenting.toggle if t.key == "sim_skip_special"] == []
     assert normal.toggle(key="sim_skip_special").value is True
     spec = json.loads(presenting.get("plotly_chart")[0].proto.spec)
-    assert spec["layout"]["font"]["size"] == 16 and "font" not in json.loads(normal.get("plotly_chart")[0].proto.spec)[
+    assert spec["layout"]["font"]["size"] == 18 and "font" not in json.loads(normal.get("plotly_chart")[0].proto.spec)[
         "layout"]
     csv_links = [b for b in normal.get("download_button") if b.proto.id.endswith("_csv")]
     assert len(csv_links) == 3 and not [b for b in presenting.get("download_button") if b.proto.id.endswith("_csv")]
@@ -160,7 +160,7 @@ def test_presentation_mode_enlarges_text_and_hides_secondary_controls(encoder):
 def test_tour_box_says_which_step_and_links_on(encoder):
     app = run_app(page="pages/tokens.py")
     texts = [m.value for m in app.markdown]
-    assert any(t.startswith("**🧭 Steps 2–3 of 6 · Tokens · One-hot vs embeddings**") for t in texts)
+    assert any(t.startswith(":material/explore: **Steps 2–3 of 6 · Tokens · One-hot vs embeddings**") for t in texts)
     links = {link.proto.label: link.proto.page for link in app.get("page_link")}
     assert links == {"← Home": "", "Next: Attention →": "attention"}  # home is the default page: ""
     quiet = run_link("pages/tokens.py", tour="0")
@@ -176,7 +176,8 @@ def test_predict_then_reveal_on_word_senses(encoder):
     guess.set_value(guess.options[1]).run()
     app.toggle(key="sim_reveal").set_value(True).run()
     assert chart_keys(app)[0] == "sim_lines_chart"
-    assert any(m.value.startswith("✅ Right") for m in app.markdown)  # S3, the birthday party, is closest (0.83)
+    # S3, the birthday party, is closest (0.83)
+    assert any(m.value.startswith(":material/check_circle: Right") for m in app.markdown)
 
 
 def test_predict_then_reveal_on_qkv(encoder):
@@ -186,7 +187,7 @@ def test_predict_then_reveal_on_qkv(encoder):
     guess.set_value(guess.options[1]).run()
     app.toggle(key="qkv_reveal").set_value(True).run()
     assert "qkv_heads_fig" in chart_keys(app)
-    assert any(m.value.startswith("❌ Not quite: it is **0: \\[CLS\\]**") for m in app.markdown)
+    assert any(m.value.startswith(":material/cancel: Not quite: it is **0: \\[CLS\\]**") for m in app.markdown)
 
 
 @pytest.mark.parametrize("model", ["bundled:minilm", "bundled:smollm2"])

@@ -124,8 +124,8 @@ def test_concurrent_layers_and_heads_get_their_own_vectors(decoder):
         assert steps.max_difference(step.weights, analysis.attentions[layer, head, query]) < 1e-4
     first = {job: step for job, step in results}
     assert not np.allclose(first[(3, 4, party)].query, first[(20, 7, party)].query)
-    for job, step in results:  # repeats of one job agree exactly
-        np.testing.assert_array_equal(step.output, first[job].output)
+    for job, step in results:  # repeats of one job agree (to float32 rounding: BLAS may split sums differently)
+        np.testing.assert_allclose(step.output, first[job].output, rtol=0, atol=1e-6)
 
 
 def test_cached_qkv_is_keyed_by_text_and_layer(encoder):

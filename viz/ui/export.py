@@ -17,6 +17,7 @@ from viz.export import figure_csv, figures_html, view_json
 from viz.ui.classroom import CHART_FONT_PX, presentation
 
 CHARTS = "_charts"  # {chart key: figure} of the current run; a fresh dict every run (begin_run)
+LEGEND_BELOW_PX = 110  # presentation mode: room at the bottom of a chart for its ticks, axis title and legend
 CSV_BOM = "\ufeff"  # so spreadsheet programs read the UTF-8 (tokens in any script) correctly
 
 
@@ -45,13 +46,42 @@ def chart_csv(figure: go.Figure) -> bytes:
     return (CSV_BOM + figure_csv(figure)).encode("utf-8")
 
 
-def chart(figure: go.Figure, *, key: str, where=st, csv: bool = True, **options):
+def larger_text(figure: go.Figure) -> None:
+    """Presentation mode's chart text: CHART_FONT_PX everywhere, titles 2 px larger.
+
+    Set on the axes and colour bars themselves too: Streamlit's plotly theme sizes tick labels and axis titles in
+    rem (0.75 rem ticks: 16.5 px at presentation mode's 22 px), which the layout-wide font alone does not change.
+    """
+    size = CHART_FONT_PX
+    figure.update_layout(font_size=size, title_font_size=size + 2, legend_font_size=size,
+                         hoverlabel_font_size=size)
+    figure.update_xaxes(tickfont_size=size, title_font_size=size)
+    figure.update_yaxes(tickfont_size=size, title_font_size=size)
+    figure.update_scenes(xaxis_tickfont_size=size, yaxis_tickfont_size=size, zaxis_tickfont_size=size)
+    figure.update_annotations(font_size=size)  # subplot titles, cut lines' labels
+    if any(axis.side == "top" for axis in figure.select_xaxes()):  # tick labels on top: room under the title
+        figure.update_layout(margin_t=(figure.layout.margin.t or 80) + size)
+    for slider in figure.layout.sliders:  # its "layer 6" label to the right end, clear of the larger Play buttons
+        slider.currentvalue.xanchor = "right"
+    for trace in figure.data:
+        if "colorbar" in trace:
+            trace.update(colorbar_tickfont_size=size, colorbar_title_font_size=size)
+    legend = figure.layout.legend
+    if legend.orientation == "h" and legend.y is not None and legend.y < 0:  # below the plot: under the axis title
+        figure.update_layout(legend={"yref": "container", "y": 0, "yanchor": "bottom"},
+                             margin_b=max(figure.layout.margin.b or 0, LEGEND_BELOW_PX))
+
+
+def chart(figure: go.Figure, *, key: str, where=st, csv: bool = True, fit: int | None = None, **options):
     """st.plotly_chart plus a CSV download of the chart's numbers below it; the figure joins the page's HTML export.
 
-    `where` is st or a column/container. In presentation mode the chart's text is larger and the CSV link hidden.
+    `where` is st or a column/container. In presentation mode the chart's text is larger, the CSV link hidden, and
+    a page's main chart is at most `fit` px tall, so that it fits a projector's first screen with what is above it.
     """
     if presentation():
-        figure.update_layout(font={"size": CHART_FONT_PX}, title_font_size=CHART_FONT_PX + 1)
+        larger_text(figure)
+        if fit is not None and (figure.layout.height or 450) > fit:
+            figure.update_layout(height=fit)
     st.session_state.setdefault(CHARTS, {})[key] = figure
     drawn = where.plotly_chart(figure, key=key, config=chart_config(key), **options)
     if csv and not presentation():

@@ -97,7 +97,7 @@ def current_model() -> ModelInfo:
     try:
         info = cached.model_info(wanted)
     except (UnknownModel, ModelLoadError) as error:
-        st.error(f"{error}  \nShowing {fallback} instead.", icon="⚠️")
+        st.error(f"{error}  \nShowing {fallback} instead.", icon=":material/warning:")
         info = cached.model_info(fallback)
     st.session_state[ACTIVE] = info.key
     return info
@@ -114,10 +114,10 @@ def analysis_or_stop(model_key: str, text_in: str, text_pair: str | None = None)
     try:
         result = cached.analysis(model_key, text_in, text_pair)
     except EmptyText as error:
-        st.info(str(error), icon="✍️")
+        st.info(str(error), icon=":material/edit:")
         st.stop()
     for notice in result.notices:
-        st.warning(notice, icon="✂️")
+        st.warning(notice, icon=":material/content_cut:")
     return result
 
 
@@ -130,6 +130,6 @@ def analyses_of(model_key: str, sentences: list[str]) -> list[Analysis]:
         except EmptyText:
             continue
         for notice in result.notices:
-            st.warning(f"{sentence[:40]}…: {notice}", icon="✂️")
+            st.warning(f"{sentence[:40]}…: {notice}", icon=":material/content_cut:")
         found.append(result)
     return found

@@ -95,15 +95,16 @@ def sentences_ui(model_key: str, *, key: str, word_label: str) -> Sentences:
     chosen = selection()
     texts = list(dict.fromkeys(s.strip() for s in [chosen.text, chosen.text_b, *extra.splitlines()] if s.strip()))
     if len(texts) > MAX_SENTENCES:
-        st.warning(f"Using the first {MAX_SENTENCES} of {len(texts)} sentences.", icon="✂️")
+        st.warning(f"Using the first {MAX_SENTENCES} of {len(texts)} sentences.", icon=":material/content_cut:")
     analyses = analyses_of(model_key, texts[:MAX_SENTENCES])
     if not analyses:
-        st.info("Type a sentence in the sidebar or in the box above to compare words across sentences.", icon="✍️")
+        st.info("Type a sentence in the sidebar or in the sentences box to compare words across sentences.",
+                icon=":material/edit:")
         st.stop()
     word = remembered_input(word_label, key=f"{key}_word", shared="chosen_word", default="party", limit=60,
                             help="Found as a whole word; a word split into pieces uses their average.")
     occurrences = sim.find_occurrences(analyses, word)
     for index in sim.sentences_without(analyses, occurrences) if word.strip() else []:
         st.warning(f"S{index + 1} has no “{escape_markdown(word.strip(), 40)}”: "
-                   f"{escape_markdown(analyses[index].text, 80)}", icon="🔎")
+                   f"{escape_markdown(analyses[index].text, 80)}", icon=":material/search:")
     return Sentences(analyses, word, occurrences)

@@ -22,15 +22,17 @@ from viz.figures.common import visible
 from viz.js_assets import MissingAssets
 from viz.text import EmptyText
 from viz.ui import cached
-from viz.ui.classroom import reveal_ui, secondary
+from viz.ui.classroom import presentation, reveal_ui, secondary
 from viz.ui.export import chart
 from viz.ui.links import KEPT, ON_OFF, linked, one_of
 from viz.ui.sidebar import selection
 from viz.ui.widgets import token_ui
 
 TABS = ["BertViz", "Heatmap", "All heads", "Who does *it* refer to?"]
+HEAD_VIEW_ZOOM, HEAD_VIEW_FIT_PX = 1.2, 480  # presentation mode: BertViz's head view up to 20 % larger, 480 px tall
 THUMBNAIL = 16  # each head's map in the overview is pooled to at most 16 × 16 cells
 SOURCES = ["One head", "Mean over heads", "Rollout"]
+SHORT_SOURCES = {"Mean over heads": "Mean"}  # presentation mode's narrower labels
 BERTVIZ_KINDS = ["Head view", "Model view"]
 WORD_RULE = (
     "**Whole words:** the pieces of a word are merged by *summing over key pieces* (how much a token attends to "
@@ -67,51 +69,62 @@ def heatmap_of_head(analysis: Analysis, layer: int, head: int, *, key: str) -> N
     chart(figure, key=key)
 
 
-def bertviz_ui(analysis: Analysis, layer: int, head: int) -> None:
-    """The BertViz tab: head or model view, or the plotly heatmap when the text is too long for BertViz."""
+def bertviz_ui(analysis: Analysis, layer: int, head: int, side=None) -> None:
+    """The BertViz tab: head or model view, or the plotly heatmap when the text is too long for BertViz.
+
+    `side` is where its controls and notes go (beside the view in presentation mode); by default above the view.
+    """
+    side = side or st
     n_tokens = analysis.n_tokens
     if n_tokens > BERTVIZ_MAX_TOKENS:
         st.info(f"BertViz draws a box per token and a line per weight, which stalls a browser on long texts, so "
                 f"this page shows it up to **{BERTVIZ_MAX_TOKENS} tokens**. Your text has {n_tokens}: here is the "
-                "plotly heatmap of the same head instead (it scales to the model's full context).", icon="📏")
+                "plotly heatmap of the same head instead (it scales to the model's full context).",
+                icon=":material/straighten:")
         heatmap_of_head(analysis, layer, head, key="attn_bertviz_fallback")
         return
-    kind = linked("attn_bertviz_kind", one_of(BERTVIZ_KINDS), BERTVIZ_KINDS[0], lambda: st.segmented_control(
+    kind = linked("attn_bertviz_kind", one_of(BERTVIZ_KINDS), BERTVIZ_KINDS[0], lambda: side.segmented_control(
         "View", BERTVIZ_KINDS, required=True, key="attn_bertviz_kind"))
     try:
-        html, height = (head_view(analysis, layer) if kind == "Head view" else model_view(analysis, layer))
+        html, height = (head_view(analysis, layer, side) if kind == "Head view" else model_view(analysis, layer, side))
     except MissingAssets as error:
-        st.error(str(error), icon="📦")
+        st.error(str(error), icon=":material/inventory_2:")
         return
     except ViewTooLarge as error:
-        st.warning(str(error), icon="📏")
+        st.warning(str(error), icon=":material/straighten:")
         return
     st.iframe(html, height=height)
-    st.caption(f"{len(html.encode()) / 1e6:.2f} MB sent for this view, weights rounded to 3 decimals "
-               f"(up to {BERTVIZ_MAX_TOKENS} tokens and {BERTVIZ_MAX_DATA_BYTES / 1e6:.0f} MB of weights per view). "
-               "The libraries it needs are inlined, so it works offline.")
+    side.caption(f"{len(html.encode()) / 1e6:.2f} MB sent for this view, weights rounded to 3 decimals "
+                 f"(up to {BERTVIZ_MAX_TOKENS} tokens and {BERTVIZ_MAX_DATA_BYTES / 1e6:.0f} MB of weights per view). "
+                 "The libraries it needs are inlined, so it works offline.")
 
 
-def head_view(analysis: Analysis, layer: int) -> tuple[str, int]:
-    st.caption(f"Layer {layer} (pick another with the slider above). Lines go from each token on the left to the "
-               "tokens it attends to on the right; hover a token to see only its lines, click a coloured square "
-               "to switch a head on or off (double-click: only that head).")
+def head_view(analysis: Analysis, layer: int, side) -> tuple[str, int]:
+    side.caption(f"Layer {layer} (pick another with the slider). Lines go from each token on the left to the "
+                 "tokens it attends to on the right; hover a token to see only its lines, click a coloured square "
+                 "to switch a head on or off (double-click: only that head).")
     html = head_view_html(tokens=analysis.tokens, attentions=analysis.attentions, layer=layer,
                           sentence_b_start=analysis.sentence_b_start)
-    return html, head_view_height(analysis.n_tokens)
+    if not presentation():
+        return html, head_view_height(analysis.n_tokens)
+    # On a projector BertViz's 15 px tokens are drawn up to 20 % larger (18 px), as far as the view still fits the
+    # height a 1280 × 720 screen has below the title, the tour line and the tabs; the frame is cut to what it draws.
+    drawn = 22.5 * analysis.n_tokens + 50
+    zoom = min(HEAD_VIEW_ZOOM, max(1.0, HEAD_VIEW_FIT_PX / drawn))
+    return html.replace("</head>", f"<style>body {{ zoom: {zoom:.3f}; }}</style></head>", 1), int(drawn * zoom) + 10
 
 
-def model_view(analysis: Analysis, layer: int) -> tuple[str, int]:
+def model_view(analysis: Analysis, layer: int, side) -> tuple[str, int]:
     info, pair = analysis.model, analysis.sentence_b_start is not None
     per_layer = estimate_data_bytes(n_tokens=analysis.n_tokens, n_layers=1, n_heads=info.n_heads, pair=pair)
     count = int(max(1, min(6, info.n_layers, BERTVIZ_MAX_DATA_BYTES // max(per_layer, 1))))
     default = sorted({*np.linspace(0, info.n_layers - 1, count).round().astype(int).tolist()[: count - 1], layer})
-    columns = st.columns(2)
+    columns = side.columns(2)
     layers = columns[0].multiselect("Layers", range(info.n_layers), default=default,
                                     key=f"attn_mv_layers_{info.n_layers}")
     heads = columns[1].multiselect("Heads", range(info.n_heads), default=list(range(info.n_heads)),
                                    key=f"attn_mv_heads_{info.n_heads}")
-    st.caption("Each small picture is one head; click it to see its weights in detail.")
+    side.caption("Each small picture is one head; click it to see its weights in detail.")
     html = model_view_html(tokens=analysis.tokens, attentions=analysis.attentions, layers=layers, heads=heads,
                            sentence_b_start=analysis.sentence_b_start)
     return html, model_view_height(analysis.n_tokens, len(layers), len(heads))
@@ -127,11 +140,15 @@ def heatmap_weights(analysis: Analysis, source: str, layer: int, head: int) -> t
     return rollout[layer], f"Attention rollout through layers 0–{layer}"
 
 
-def heatmap_ui(analysis: Analysis, layer: int, head: int, shown: dict) -> None:
-    """The Heatmap tab: one head, the mean over heads or the rollout, optionally merged into whole words."""
-    columns = st.columns([3, 2])
+def heatmap_ui(analysis: Analysis, layer: int, head: int, shown: dict, side=None) -> None:
+    """The Heatmap tab: one head, the mean over heads or the rollout, optionally merged into whole words.
+
+    `side` is where its controls and notes go (beside the heatmap in presentation mode); by default around it.
+    """
+    columns = st.columns([3, 2]) if side is None else (side, side)
+    short = (lambda name: SHORT_SOURCES.get(name, name)) if side is not None else str  # fits beside the heatmap
     source = linked("attn_source", one_of(SOURCES), SOURCES[0], lambda: columns[0].segmented_control(
-        "Show", SOURCES, required=True, key="attn_source"))
+        "Show", SOURCES, required=True, key="attn_source", format_func=short))
     words = linked("attn_words", ON_OFF, False, secondary(lambda: columns[1].toggle(
         "Whole words", key="attn_words", help="Merge the pieces of each word.")))
     weights, title = heatmap_weights(analysis, source, layer, head)
@@ -144,8 +161,8 @@ def heatmap_ui(analysis: Analysis, layer: int, head: int, shown: dict) -> None:
     chart(figure, key="attn_heatmap")
     shown["heatmap"] = {"source": source, "whole_words": words, "title": title, "tokens": list(tokens),
                         "weights": weights}
-    st.caption(" ".join(heatmap_notes(analysis, source)))
-    st.markdown(WORD_RULE)
+    (side or st).caption(" ".join(heatmap_notes(analysis, source)))
+    (side or st).markdown(WORD_RULE)
 
 
 def heatmap_notes(analysis: Analysis, source: str) -> list[str]:
@@ -221,7 +238,7 @@ def comparison_ui(first: Analysis, text_b: str, query: int, head: int | None, la
         second = cached.analysis(first.model.key, text_b)
     except EmptyText:
         st.info("Type a second sentence in the sidebar that differs in one word (the *it = animal* preset has "
-                "“tired” vs “narrow”) to see how the attention of the same token changes.", icon="✍️")
+                "“tired” vs “narrow”) to see how the attention of the same token changes.", icon=":material/edit:")
         return
     columns = stats.align_tokens(first.tokens, second.tokens)
     partner = stats.counterpart(columns, query)
@@ -250,4 +267,4 @@ def comparison_notes(first: Analysis, columns: list[stats.AlignedColumn], query:
     if first.model.is_causal and first_change is not None and query < first_change:
         st.info(f"A decoder's {visible(first.tokens[query])!r} only sees the tokens before it, and the sentences "
                 "differ only after it, so its attention is the same in A and B (B − A = 0). Pick a token after the "
-                "changed word, such as the last one, to see what the change does.", icon="➡️")
+                "changed word, such as the last one, to see what the change does.", icon=":material/arrow_forward:")

@@ -21,7 +21,7 @@ MEAN = "mean of all heads"
 
 
 def sampling_ui() -> dict:
-    """Temperature, top-k, top-p and how many bars; returns them as keyword arguments."""
+    """Temperature, top-k, top-p and how many bars; argmax or sampling, seed and steps; returns them as a dict."""
     columns = st.columns(4)
     temperature = linked("next_temperature", number(0.1, 2.0), 1.0, lambda: columns[0].slider(
         "Temperature", 0.1, 2.0, step=0.05, key="next_temperature",
@@ -33,12 +33,7 @@ def sampling_ui() -> dict:
         help="Only the most probable tokens whose probabilities add up to p can be sampled."))
     bars = linked("next_bars", whole(3, 30), 10, secondary(lambda: columns[3].slider(
         "Bars shown", 3, 30, key="next_bars")))
-    return {"temperature": temperature, "top_k": int(top_k) or None, "top_p": top_p, "bars": bars}
-
-
-def generation_ui(info: ModelInfo, run: session.Generation, settings: dict) -> session.Generation:
-    """Next step, run N steps, undo, start over; returns the run (a button applies itself and reruns the page)."""
-    columns = st.columns([1.3, 1, 1, 1, 1, 1, 1])
+    columns = st.columns(4)
     mode = linked("next_mode", one_of(MODES), MODES[0], lambda: columns[0].radio(
         "Next token by", MODES, key="next_mode", horizontal=True,
         help="argmax always takes the most probable token (temperature and filters then do not matter); "
@@ -46,13 +41,21 @@ def generation_ui(info: ModelInfo, run: session.Generation, settings: dict) -> s
     seed = int(linked("next_seed", whole(0, 2**31 - 1), 0, lambda: columns[1].number_input(
         "Seed", 0, 2**31 - 1, key="next_seed", help="The same seed gives the same tokens again, step for step.")))
     steps = int(linked("next_steps", whole(1, 200), 10, lambda: columns[2].number_input(
-        "Steps", 1, 200, key="next_steps")))
-    settings.update(mode=mode, seed=seed, steps=steps)  # for the export
-    at_limit = len(run.ids) >= info.max_tokens
-    step_clicked = columns[3].button("Next step", key="next_step", type="primary", disabled=at_limit)
-    run_clicked = columns[4].button(f"Run {steps} steps", key="next_run", disabled=at_limit)
-    undo_clicked = columns[5].button("Undo", key="next_undo", disabled=not run.steps)
-    reset_clicked = columns[6].button("Start over", key="next_reset", disabled=not run.steps)
+        "Steps", 1, 200, key="next_steps", help="How many tokens the Run button adds.")))
+    return {"temperature": temperature, "top_k": int(top_k) or None, "top_p": top_p, "bars": bars, "mode": mode,
+            "seed": seed, "steps": steps}
+
+
+def generation_ui(info: ModelInfo, run: session.Generation, settings: dict) -> session.Generation:
+    """Next step, run N steps, undo, start over (one row, labels never cut); returns the run (a button applies
+    itself and reruns the page)."""
+    at_limit, steps = len(run.ids) >= info.max_tokens, settings["steps"]
+    row = st.container(horizontal=True, key="next_buttons")
+    step_clicked = row.button("Next step", key="next_step", type="primary", disabled=at_limit,
+                              icon=":material/skip_next:")
+    run_clicked = row.button(f"Run {steps} steps", key="next_run", disabled=at_limit, icon=":material/fast_forward:")
+    undo_clicked = row.button("Undo", key="next_undo", disabled=not run.steps, icon=":material/undo:")
+    reset_clicked = row.button("Start over", key="next_reset", disabled=not run.steps, icon=":material/restart_alt:")
     if step_clicked or run_clicked:
         _generate(run, steps if run_clicked else 1, settings, with_progress=run_clicked)
     elif undo_clicked:
@@ -64,7 +67,7 @@ def generation_ui(info: ModelInfo, run: session.Generation, settings: dict) -> s
         st.rerun()  # draw the buttons again for the new state (Undo enabled, limits checked)
     if at_limit:
         st.warning(f"The text has reached {info.max_tokens:,} tokens, the most this app feeds "
-                   f"{info.name}. Undo, start over, or shorten the text to generate more.", icon="🛑")
+                   f"{info.name}. Undo, start over, or shorten the text to generate more.", icon=":material/block:")
     return run
 
 
@@ -82,8 +85,9 @@ def _generate(run: session.Generation, count: int, settings: dict, *, with_progr
 
 
 def history_ui(info: ModelInfo, run: session.Generation, labels: list[str], shown: dict) -> int | None:
-    """The generated tokens as a clickable row; returns the chosen step, or None for the newest prediction."""
-    st.code(cached.sequence_text(info.key, run.ids), language=None, wrap_lines=True)
+    """The generated tokens as a clickable row; returns the chosen step, or None for the newest prediction.
+
+    (The page shows the whole text above it.)"""
     if not run.steps:
         st.caption("Press **Next step** to let the model add one token.")
         return None
@@ -101,7 +105,7 @@ def history_ui(info: ModelInfo, run: session.Generation, labels: list[str], show
                       format_func=lambda i: visible(generated[i]), key=HISTORY, selection_mode="single")
     end = cached.special_token(info.key, "end")
     if end is not None and run.generated[-1] == end[0]:
-        st.info("The model produced its end-of-text token: it considers the text finished.", icon="🏁")
+        st.info("The model produced its end-of-text token: it considers the text finished.", icon=":material/flag:")
     seconds, added = session.last_action()
     if added > 0:
         st.caption(f"{added} step(s) in {seconds * 1000:.0f} ms ({seconds * 1000 / added:.0f} ms per step): each "

@@ -60,19 +60,20 @@ def sense_set_ui(source: str, built_in: str) -> SenseSet:
     upload = st.file_uploader("CSV file: one sentence per row; optional second column (or a 'sense' column) with "
                               "the sense label", type=["csv", "txt"], key="proj_csv")
     if upload is None:
-        st.info(f"Upload a CSV with up to {MAX_SENTENCES} sentences, or pick the built-in sense set.", icon="📄")
+        st.info(f"Upload a CSV with up to {MAX_SENTENCES} sentences, or pick the built-in sense set.",
+                icon=":material/description:")
         st.stop()
     try:
         sense_set = parse_csv(upload.getvalue())
     except SenseSetError as error:
-        st.error(str(error), icon="📄")
+        st.error(str(error), icon=":material/description:")
         st.stop()
     for notice in sense_set.notices:
         st.warning(notice)
     word = linked("proj_csv_word", text(60), "", lambda: st.text_input(
         "Word the sentences share", key="proj_csv_word", max_chars=60))
     if not word.strip():
-        st.info("Type the word to follow through these sentences.", icon="🔎")
+        st.info("Type the word to follow through these sentences.", icon=":material/search:")
         st.stop()
     return SenseSet(word.strip(), sense_set.sentences, sense_set.labels)
 
@@ -91,11 +92,12 @@ def sense_points(info: ModelInfo, source: str, built_in: str) -> Drawn:
     if states.missing:
         listed = ", ".join(f"S{i + 1}" for i in states.missing[:15]) + (" …" if len(states.missing) > 15 else "")
         st.warning(f"{len(states.missing)} sentence(s) have no “{escape_markdown(sense_set.word, 40)}”: {listed}",
-                   icon="🔎")
+                   icon=":material/search:")
     if states.cut:
-        st.warning(f"{len(states.cut)} sentence(s) were longer than 64 tokens and were cut.", icon="✂️")
+        st.warning(f"{len(states.cut)} sentence(s) were longer than 64 tokens and were cut.",
+                   icon=":material/content_cut:")
     if len(states.sentence) < 3:
-        st.info("At least three sentences must contain the word to project it.", icon="🔎")
+        st.info("At least three sentences must contain the word to project it.", icon=":material/search:")
         st.stop()
     labels = [sense_set.labels[i] for i in states.sentence] if sense_set.labels else []
     hover = [hover_text(w, s, sense_set.sentences[s], f", {labels[n]}" if labels else "")

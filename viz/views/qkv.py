@@ -138,7 +138,8 @@ def attention_row_ui(view: View) -> None:
     box(f"{these} the model's own attention weights for layer {view.layer}, head "
         f"{step.head}, query {view.query_name}: largest difference **{difference:.1e}**. "
         f"They sum to {step.weights.sum():.6f}; the largest, {step.weights[top]:.3f}, goes to "
-        f"{code_token(analysis.tokens[top])} (position {top}).", icon="✅" if difference < 1e-4 else "⚠️")
+        f"{code_token(analysis.tokens[top])} (position {top}).",
+        icon=":material/check_circle:" if difference < 1e-4 else ":material/warning:")
 
 
 def values_and_output_ui(view: View) -> None:
@@ -199,7 +200,8 @@ def every_head_ui(view: View) -> None:
         st.info(f"**Grouped-query attention.** {info.name} has {info.n_heads} query heads but only {info.n_kv_heads} "
                 f"key/value heads: each key/value head serves {info.n_heads // info.n_kv_heads} query heads, which "
                 f"saves memory. Query head {step.head} uses **key/value head {step.kv_head}**, shared with query heads "
-                f"{others}: they look with different queries at the same keys, and mix the same values.", icon="👥")
+                f"{others}: they look with different queries at the same keys, and mix the same values.",
+                icon=":material/group:")
 
 
 def steps_ui(view: View) -> None:

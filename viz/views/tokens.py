@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import streamlit as st
 
 from viz import similarity as sim
-from viz.analysis import ModelInfo
+from viz.analysis import Analysis, ModelInfo
 from viz.figures.common import code_token, visible
 from viz.figures.similarity import labelled_heatmap
 from viz.ui import cached
@@ -14,7 +16,31 @@ from viz.ui.export import chart
 from viz.ui.links import linked, one_of, text
 
 MAX_TYPED_WORDS = 20
+STRIP_TOKENS = 128  # the token strip shows at most the first 128 tokens (the table below has them all)
+STRIP_CELL = ("display:inline-flex;flex-direction:column;align-items:center;padding:0.15rem 0.45rem;"
+              "border:1px solid rgba(128,128,128,0.55);border-radius:0.4rem;{background}")
+WORD_SHADES = ("background:rgba(68,119,170,0.16);", "background:rgba(238,119,51,0.16);")  # pieces of a word share one
 DEFAULT_WORDS = "cat, dog, car, banana, party, celebration, politics"
+
+
+def token_strip_ui(analysis: Analysis) -> None:
+    """The text as the model's tokens, left to right, each with its id; the pieces of one word share a shade.
+
+    Token text is escaped (typed text is shown, never run); sizes are in rem, so presentation mode enlarges it.
+    """
+    shown = min(analysis.n_tokens, STRIP_TOKENS)
+    cells = []
+    for position in range(shown):
+        word = analysis.word_ids[position]
+        shade = "" if word is None or analysis.special[position] else WORD_SHADES[word % 2]
+        cells.append(f'<span style="{STRIP_CELL.format(background=shade)}">'
+                     f'<code style="font-size:1.05rem;background:none;padding:0">'
+                     f"{html.escape(visible(analysis.tokens[position]))}</code>"
+                     f'<span style="font-size:0.75rem;opacity:0.75">{int(analysis.token_ids[position])}</span></span>')
+    more = (f'<span style="align-self:center;opacity:0.75">… and {analysis.n_tokens - shown:,} more (all in the '
+            "table)</span>" if analysis.n_tokens > shown else "")
+    with st.container(key="tok_strip"):
+        st.html(f'<div style="display:flex;flex-wrap:wrap;gap:0.35rem">{"".join(cells)}{more}</div>')
 
 
 def toy_vectors_ui(shown: dict) -> None:

@@ -58,7 +58,7 @@ def settings_ui() -> tuple[task.TrainSettings, str | None]:
     try:
         return task.check_settings(settings), (task.check_text(pasted) if pasted is not None else None)
     except task.BadSettings as error:
-        st.warning(str(error), icon="✋")
+        st.warning(str(error), icon=":material/front_hand:")
         st.stop()
 
 
@@ -88,7 +88,7 @@ def progress_ui(run: Run) -> None:
     history, settings = run.history, run.settings
     if run.status == QUEUED:
         st.info(f"Waiting in the queue: {trainer().waiting_before(settings)} training(s) before this one "
-                "(one training at a time on this machine).", icon="⏳")
+                "(one training at a time on this machine).", icon=":material/hourglass_top:")
     else:
         done = history.done_steps if history else 0
         st.progress(done / settings.steps, text=f"Step {done} of {settings.steps} · {run.steps_per_second:.1f} "
@@ -167,10 +167,10 @@ def status_ui(run: Run | None) -> None:
     if run is None:
         return
     if run.status == FAILED:
-        st.error(f"The training failed: {run.error}", icon="⚠️")
+        st.error(f"The training failed: {run.error}", icon=":material/warning:")
     elif run.status == STOPPED:
         st.info("This training was stopped (nobody was watching it any more). Press Train to start it again; "
-                "a stopped run is not saved.", icon="⏹️")
+                "a stopped run is not saved.", icon=":material/stop_circle:")
     elif run.status in (QUEUED, RUNNING):
         st.info(f"Someone else is training these settings right now ({run.status}). Press Train to watch the "
-                "same run.", icon="👀")
+                "same run.", icon=":material/visibility:")
