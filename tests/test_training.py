@@ -60,7 +60,7 @@ def test_settings_keys_read_back_and_bounds_give_messages():
     assert task.parse_key("gpt2") is None
     with pytest.raises(task.BadSettings, match="multiple of the number of heads"):
         task.check_settings(replace(TINY, heads=3))
-    with pytest.raises(task.BadSettings, match="layers must be from 2 to 4"):
+    with pytest.raises(task.BadSettings, match="layers must be from 1 to 4"):
         task.check_settings(replace(TINY, layers=9))
     with pytest.raises(task.BadSettings, match="at least 40"):
         task.check_text("too short")

@@ -20,7 +20,7 @@ INDUCTION_SYMBOLS = tuple("abcdefghijklmnopqrstuvwxyz0123456789") + (SPACE,)
 START, UNKNOWN = "<|start|>", "<|unk|>"  # not "<s>": plotly reads that in tick labels as a strike-through tag
 BATCH = 32  # sequences per step
 # at least 2 layers and 2 heads: the other pages' layer and head sliders need two values to slide between
-LIMITS = {"layers": (2, 4), "heads": (2, 8), "width": (32, 256), "context": (8, 128), "steps": (10, 3000),
+LIMITS = {"layers": (1, 4), "heads": (1, 8), "width": (32, 256), "context": (8, 128), "steps": (10, 3000),
           "learning_rate": (1e-4, 3e-2), "seed": (0, 9999), "temperature": (0.1, 2.0)}
 MAX_TEXT_CHARS, MIN_TEXT_CHARS, MAX_SYMBOLS = 20_000, 40, 200
 INDUCTION_THRESHOLD = 0.3  # a layer-1+ head scoring above this: "the induction head has appeared" (chance ≈ 0.055)

@@ -13,6 +13,7 @@ from viz.ui import cached, session
 from viz.ui.classroom import secondary
 from viz.ui.export import chart
 from viz.ui.links import ON_OFF, linked, number, one_of, whole
+from viz.ui.widgets import number_ui
 
 HISTORY = "next_history"
 SHADED_TOKENS = 96  # attention shading shows at most the last 96 tokens
@@ -151,8 +152,7 @@ def attention_ui(info: ModelInfo, run: session.Generation, prediction: session.P
     st.subheader("Which earlier words did it look at?")
     columns = st.columns([1, 1, 1])
     last, heads = info.n_layers - 1, [MEAN, *range(info.n_heads)]
-    layer = linked("next_attn_layer", whole(0, last), last,
-                   lambda: columns[0].slider("Layer", 0, last, key="next_attn_layer"))
+    layer = number_ui(columns[0], "Layer", key="next_attn_layer", last=last, default=last)
     head = linked("next_attn_head", one_of(heads), MEAN,
                   lambda: columns[1].selectbox("Heads", heads, key="next_attn_head"))
     skip_first = linked("next_attn_skip_first", ON_OFF, True, secondary(lambda: columns[2].toggle(

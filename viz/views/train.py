@@ -35,8 +35,8 @@ def settings_ui() -> tuple[task.TrainSettings, str | None]:
     chosen = linked("train_task", one_of(task.TASKS), task.INDUCTION, lambda: st.radio(
         "Task", task.TASKS, key="train_task", format_func=TASK_LABELS.get, horizontal=True))
     columns = st.columns(4)
-    layers = linked("train_layers", whole(2, 4), 2, lambda: columns[0].slider("Layers", 2, 4, key="train_layers"))
-    heads = linked("train_heads", whole(2, 8), 4, lambda: columns[1].slider("Heads", 2, 8, key="train_heads"))
+    layers = linked("train_layers", whole(1, 4), 2, lambda: columns[0].slider("Layers", 1, 4, key="train_layers"))
+    heads = linked("train_heads", whole(1, 8), 4, lambda: columns[1].slider("Heads", 1, 8, key="train_heads"))
     width = _slider("Width", "train_width", WIDTHS, 64, columns[2])
     context = _slider("Context length", "train_context", CONTEXTS, 32, columns[3])
     columns = st.columns(4)
