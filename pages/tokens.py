@@ -5,7 +5,7 @@ import streamlit as st
 
 from viz import similarity as sim
 from viz.analysis import Analysis
-from viz.figures.common import code_token, visible
+from viz.figures.common import visible
 from viz.figures.tokens import dense_rows_figure, one_hot_figure, vector_bars
 from viz.ui import cached
 from viz.ui.classroom import tour_ui
@@ -13,31 +13,9 @@ from viz.ui.export import chart, export_ui
 from viz.ui.links import linked, one_of, whole
 from viz.ui.sidebar import current_analysis
 from viz.ui.widgets import token_ui
-from viz.views.tokens import model_words_ui, token_strip_ui, toy_vectors_ui
+from viz.views.tokens import model_words_ui, tokens_ui, toy_vectors_ui
 
 SOURCES = ["embedding table row", "hidden state after a layer"]
-
-
-def tokens_ui(analysis: Analysis) -> None:
-    info = analysis.model
-    st.header("1 · Tokens and ids")
-    st.markdown(f"The tokenizer of **{info.name}** cuts your text into **{analysis.n_tokens} tokens** and replaces "
-                f"each with its id, a row number in a vocabulary of **{info.vocab_size:,}** tokens.")
-    token_strip_ui(analysis)
-    table = sim.token_table(analysis.tokens, analysis.word_ids, analysis.special)
-    table.insert(1, "id", analysis.token_ids.tolist())
-    table.insert(2, "vocabulary entry", list(cached.vocabulary_entries(info.key, analysis.token_ids)))
-    table["token"] = table["token"].map(visible)
-    st.dataframe(table, key="tok_table", height=min(400, 35 * analysis.n_tokens + 40))
-    split = [(w, positions) for w, positions in sim.words(analysis.tokens, analysis.word_ids) if len(positions) > 1]
-    if split:
-        st.markdown("Split into pieces: " + "; ".join(
-            f"{code_token(w)} → " + " + ".join(code_token(analysis.tokens[p]) for p in positions)
-            for w, positions in split[:8]))
-    specials = [analysis.tokens[p] for p in np.flatnonzero(analysis.special)]
-    st.caption((f"Special tokens the model adds: {', '.join(code_token(t) for t in dict.fromkeys(specials))}. "
-                if specials else "This model adds no special tokens here. ")
-               + f"Ids: {code_token(str(analysis.token_ids.tolist())[:600])}")
 
 
 def one_hot_ui(analysis: Analysis, shown: dict) -> np.ndarray:

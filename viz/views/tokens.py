@@ -1,9 +1,10 @@
-"""Tokens & embeddings, section 4: similar words have similar vectors (seed 000's toy vectors, the model's own rows)."""
+"""Tokens & embeddings: the token table (section 1) and similar words, similar vectors (section 4)."""
 
 from __future__ import annotations
 
 import html
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -41,6 +42,29 @@ def token_strip_ui(analysis: Analysis) -> None:
             "table)</span>" if analysis.n_tokens > shown else "")
     with st.container(key="tok_strip"):
         st.html(f'<div style="display:flex;flex-wrap:wrap;gap:0.35rem">{"".join(cells)}{more}</div>')
+
+
+def tokens_ui(analysis: Analysis) -> None:
+    """The tokens of the text with their ids, vocabulary entries, words and pieces; special tokens named."""
+    info = analysis.model
+    st.header("1 · Tokens and ids")
+    st.markdown(f"The tokenizer of **{info.name}** cuts your text into **{analysis.n_tokens} tokens** and replaces "
+                f"each with its id, a row number in a vocabulary of **{info.vocab_size:,}** tokens.")
+    token_strip_ui(analysis)
+    table = sim.token_table(analysis.tokens, analysis.word_ids, analysis.special)
+    table.insert(1, "id", analysis.token_ids.tolist())
+    table.insert(2, "vocabulary entry", list(cached.vocabulary_entries(info.key, analysis.token_ids)))
+    table["token"] = table["token"].map(visible)
+    st.dataframe(table, key="tok_table", height=min(400, 35 * analysis.n_tokens + 40))
+    split = [(w, positions) for w, positions in sim.words(analysis.tokens, analysis.word_ids) if len(positions) > 1]
+    if split:
+        st.markdown("Split into pieces: " + "; ".join(
+            f"{code_token(w)} → " + " + ".join(code_token(analysis.tokens[p]) for p in positions)
+            for w, positions in split[:8]))
+    specials = [analysis.tokens[p] for p in np.flatnonzero(analysis.special)]
+    st.caption((f"Special tokens the model adds: {', '.join(code_token(t) for t in dict.fromkeys(specials))}. "
+                if specials else "This model adds no special tokens here. ")
+               + f"Ids: {code_token(str(analysis.token_ids.tolist())[:600])}")
 
 
 def toy_vectors_ui(shown: dict) -> None:
