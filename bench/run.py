@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import browser_times
-import class_times
+import class_run
 import model_times
 import plotly.graph_objects as go
 from playwright.sync_api import sync_playwright
@@ -110,7 +110,7 @@ def main() -> None:
     (RESULTS / "results.md").write_text(markdown(model_rows, page_rows, bertviz_rows, cold_rows, app_bertviz_rows))
     chart(model_rows, page_rows, bertviz_rows).write_html(RESULTS / "chart.html", include_plotlyjs=True)
     print((RESULTS / "results.md").read_text())
-    class_times.run()  # the class table and the memory figures: results/class.md, class.json
+    class_run.run()  # the class table and the memory figures: results/class.md, class.json
 
 
 def asset_routes() -> dict[str, Path]:
