@@ -118,6 +118,22 @@ def _wait_for_rerun(page) -> None:
         page.wait_for_selector('[data-testid="stStatusWidget"]', timeout=3000)
 
 
+def upload_sense_set(page, url: str, csv_path, word: str, *, timeout_ms: int = 120_000) -> None:
+    """On the PCA page: choose "Upload a CSV", upload csv_path, type the shared word, wait for the separation chart."""
+    page.goto(f"{url}/projection?model=bundled:minilm")
+    wait_idle(page, timeout_ms=timeout_ms)
+    page.get_by_text("Upload a CSV", exact=True).click()
+    _wait_for_rerun(page)
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(csv_path))
+    box = page.get_by_label("Word the sentences share", exact=True)
+    box.wait_for(timeout=60_000)
+    box.fill(word)
+    box.press("Enter")
+    page.get_by_text("Where do the senses separate?", exact=True).wait_for(timeout=120_000)
+    wait_idle(page)
+
+
 def choose(page, label: str, option: str) -> None:
     """Pick an option of the Streamlit selectbox with this label."""
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first

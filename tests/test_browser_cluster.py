@@ -12,7 +12,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 
 import pytest
-from browser_support import IDLE_SCRIPT, ROOT, _wait_for_rerun, block_internet, free_port, set_text, wait_idle
+from browser_support import IDLE_SCRIPT, ROOT, block_internet, free_port, set_text, upload_sense_set
 from test_browser_projection_upload import CSV
 
 from viz.cluster import Cluster, rss_bytes
@@ -110,25 +110,14 @@ def test_sessions_spread_over_both_replicas_and_see_only_their_own_text(classroo
         assert student.errors == [] and student.blocked == []
 
 
-def upload_sense_set(browser, url: str, csv_path) -> tuple[str, list]:
+def upload_through_proxy(browser, url: str, csv_path) -> tuple[str, list]:
     """The CSV upload of tests/test_browser_projection_upload.py through the proxy; returns (replica, traces)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     blocked = block_internet(context, url)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{url}/projection?model=bundled:minilm")
-    wait_idle(page, timeout_ms=120_000)
-    page.get_by_text("Upload a CSV", exact=True).click()
-    _wait_for_rerun(page)
-    wait_idle(page)
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(csv_path))
-    word = page.get_by_label("Word the sentences share", exact=True)
-    word.wait_for(timeout=60_000)
-    word.fill("bank")
-    word.press("Enter")
-    page.get_by_text("Where do the senses separate?", exact=True).wait_for(timeout=120_000)
-    wait_idle(page)
+    upload_sense_set(page, url, csv_path, "bank")
     traces = page.evaluate("""() => document.querySelector('.js-plotly-plot')._fullData
         .filter(t => t.x && t.x.length).map(t => [t.name, t.x.length])""")
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -150,7 +139,7 @@ def test_a_csv_upload_works_through_the_proxy_on_each_replica(cluster, classroom
     served: list[str] = []
     started = time.monotonic()
     for _ in range(3):  # round robin sends fresh browsers to r1, r2, r1, ...; a third try covers any skew
-        server, traces = upload_sense_set(browser, cluster.url, upload)
+        server, traces = upload_through_proxy(browser, cluster.url, upload)
         assert traces == [["money", 5], ["river", 5]]
         served.append(server)
         if set(served) == {"r1", "r2"}:

@@ -2,7 +2,7 @@
 the projection and the "where do the senses separate?" scores are drawn from the uploaded sentences."""
 
 import pytest
-from browser_support import _wait_for_rerun, block_internet, screenshot, wait_idle
+from browser_support import block_internet, screenshot, upload_sense_set
 
 pytestmark = pytest.mark.browser
 
@@ -35,18 +35,7 @@ def test_uploaded_sense_set_is_projected_and_scored(app_server, browser, tmp_pat
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{app_server.url}/projection?model=bundled:minilm")
-    wait_idle(page, timeout_ms=180_000)
-    page.get_by_text("Upload a CSV", exact=True).click()
-    _wait_for_rerun(page)
-    wait_idle(page)
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(upload))
-    word = page.get_by_label("Word the sentences share", exact=True)
-    word.wait_for(timeout=60_000)
-    word.fill("bank")
-    word.press("Enter")
-    page.get_by_text("Where do the senses separate?", exact=True).wait_for(timeout=120_000)
-    wait_idle(page)
+    upload_sense_set(page, app_server.url, upload, "bank", timeout_ms=180_000)
     screenshot(page, "projection-csv-upload")
 
     assert page.locator('[data-testid="stException"]').count() == 0
