@@ -4,6 +4,7 @@ token labels of byte pieces, and the figure builders. No model."""
 import numpy as np
 import pytest
 
+from viz.compute import softmax
 from viz.figures.next_token import logit_lens_grid, probability_bars, token_cells, top_bars
 from viz.model.token_text import piece_labels, raw_label
 from viz.sampling import (
@@ -14,6 +15,7 @@ from viz.sampling import (
     shading_window,
     share_outside,
     step_generator,
+    top_indices,
     top_k_mask,
     top_p_mask,
     with_temperature,
@@ -64,6 +66,25 @@ def test_distribution_applies_top_k_then_top_p_and_renormalises():
     assert dist.kept_by_top_k.tolist() == [True, True, True, False, False]
     np.testing.assert_allclose(dist.sampling, [2 / 3, 1 / 3, 0, 0, 0])
     np.testing.assert_allclose(dist.probabilities.sum(), 1.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_partial_ranking_equals_a_full_sort(seed):
+    """top_indices and top_p_mask rank only the head of the distribution; they must pick exactly what a full stable
+    sort would, ties (broken by lower id) and a flat distribution (which forces the widening loop) included."""
+    rng = np.random.default_rng(seed)
+    size = 49_152
+    probabilities = softmax(rng.standard_normal(size) * (0.05 if seed == 5 else 3.0))
+    probabilities[rng.integers(0, size, 40)] = probabilities[rng.integers(0, size)]  # ties
+    full = np.argsort(-probabilities, kind="stable")
+    for count in (1, 50, 1000, size):
+        assert np.array_equal(top_indices(probabilities, count), full[:count])
+    for p in (0.1, 0.9, 0.999):
+        before = np.cumsum(probabilities[full]) - probabilities[full]
+        expected = np.zeros(size, dtype=bool)
+        expected[full[before < p]] = True
+        expected[full[0]] = True
+        assert np.array_equal(top_p_mask(probabilities, p), expected)
 
 
 def test_share_outside_is_the_rest():

@@ -52,9 +52,16 @@ def with_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
 
 def top_indices(probabilities: np.ndarray, count: int) -> np.ndarray:
     """Ids of the `count` largest entries, largest first (ties broken by lower id), shape (count,)."""
-    count = max(0, min(int(count), probabilities.shape[-1]))
-    order = np.argsort(-probabilities, kind="stable")
-    return order[:count]
+    size = probabilities.shape[-1]
+    count = max(0, min(int(count), size))
+    if count == 0:
+        return np.zeros(0, dtype=np.intp)
+    # sort only what can make the cut: every entry at least as large as the count-th largest (ties included, in
+    # id order, so the stable sort breaks them by lower id exactly as a full sort would); a full argsort of the
+    # decoder's 49,152 probabilities cost several milliseconds per generation step
+    threshold = np.partition(probabilities, size - count)[size - count]
+    candidates = np.flatnonzero(probabilities >= threshold)
+    return candidates[np.argsort(-probabilities[candidates], kind="stable")][:count]
 
 
 def top_k_mask(probabilities: np.ndarray, k: int | None) -> np.ndarray:
@@ -70,8 +77,14 @@ def top_p_mask(probabilities: np.ndarray, p: float) -> np.ndarray:
     """Smallest set of most probable tokens whose total reaches p, shape (V,) bool; always keeps the top token."""
     if p >= 1.0:
         return np.ones(probabilities.shape, dtype=bool)
-    order = top_indices(probabilities, probabilities.shape[-1])
-    before = np.cumsum(probabilities[order]) - probabilities[order]  # probability of the tokens ranked above
+    size, count = probabilities.shape[-1], 256
+    while True:  # rank only the head of the distribution until it holds p (everything below it is then cut)
+        order = top_indices(probabilities, min(count, size))
+        total = np.cumsum(probabilities[order])
+        if total[-1] >= p or count >= size:
+            break
+        count *= 8
+    before = total - probabilities[order]  # probability of the tokens ranked above
     keep = np.zeros(probabilities.shape, dtype=bool)
     keep[order[before < p]] = True
     keep[order[0]] = True

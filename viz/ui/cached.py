@@ -24,7 +24,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from viz.analysis import QKV, Analysis, ModelInfo
-from viz.cache import BytesLRU, size_in_bytes
+from viz.cache import LARGE_BYTES, BytesLRU, give_back_freed_memory, size_in_bytes
 from viz.model import (
     LoadedModel,
     analyze,
@@ -39,7 +39,7 @@ from viz.model import (
 from viz.model.registry import smollm_converted_folder
 from viz.projection import WordStates, collect_word_states
 
-BUDGETS_MB = {"analysis": 2000, "qkv": 250, "derived": 250, "word_states": 250, "model_parts": 250}
+BUDGETS_MB = {"analysis": 600, "qkv": 100, "derived": 100, "word_states": 100, "model_parts": 100}
 CORES = os.cpu_count() or 1
 MODEL_WORKERS = int(os.environ.get("ATTNVIZ_MODEL_WORKERS", CORES))
 THREADS_PER_CALL = int(os.environ.get("ATTNVIZ_THREADS_PER_CALL", "1"))  # while other computations run
@@ -92,8 +92,11 @@ def shared(cache: str, key: tuple, compute: Callable[[], object]):
     def compute_read_only():
         with model_work():
             value = compute()
-        for array in _arrays(value):
+        arrays = _arrays(value)
+        for array in arrays:
             array.setflags(write=False)
+        if sum(array.nbytes for array in arrays) > LARGE_BYTES:
+            give_back_freed_memory()
         return value
     return _caches()[cache].get_or_compute(key, compute_read_only)
 
