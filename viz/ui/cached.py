@@ -39,7 +39,9 @@ from viz.model import (
 from viz.model.registry import smollm_converted_folder
 from viz.projection import WordStates, collect_word_states
 
-BUDGETS_MB = {"analysis": 600, "qkv": 100, "derived": 100, "word_states": 100, "model_parts": 100}
+# Sized for issue 13's "≤ 2 GB after every page at 512 tokens with both bundled models" (both models: ~1.1 GB):
+# a 506-token decoder analysis holds 313 MB, so one long text at a time; a class's 10–30-token analyses are < 1 MB.
+BUDGETS_MB = {"analysis": 500, "qkv": 100, "derived": 100, "word_states": 100, "model_parts": 100}
 CORES = os.cpu_count() or 1
 MODEL_WORKERS = int(os.environ.get("ATTNVIZ_MODEL_WORKERS", CORES))
 THREADS_PER_CALL = int(os.environ.get("ATTNVIZ_THREADS_PER_CALL", "1"))  # while other computations run
