@@ -241,3 +241,20 @@ def test_groups_of_points_and_lines_differ_by_shape_and_colour_blind_safe_colour
     assert len({trace.marker.symbol for trace in drawn}) == 2
     assert len({trace.marker.color for trace in drawn}) == 2
     assert {trace.marker.color for trace in drawn} <= set(GROUP_COLOURS)  # Okabe-Ito palette
+
+
+def test_a_session_export_keeps_no_shared_analysis_alive():
+    """Streamlit keeps a closed tab's session for 2 minutes with its export closures: they must not hold the shared
+    analysis (313 MB for the decoder at 506 tokens) — views are copied, the analysis' arrays left out."""
+    from viz.ui.export import Shown, _for_export
+
+    analysis = toy_analysis("a b", ("a", "b"))
+    shown = Shown()
+    shown["attention"] = analysis.attentions[0, 0]
+    shown.update({"nested": {"row": analysis.hidden_states[1]}, "own": np.ones(3)})
+    assert shown["attention"].base is None and shown["nested"]["row"].base is None
+    assert np.array_equal(shown["attention"], analysis.attentions[0, 0])
+    light = _for_export(analysis)
+    assert light.attentions.shape == analysis.attentions.shape
+    assert light.attentions.base is not analysis.attentions and light.attentions.strides == (0,) * 4
+    assert json.loads(view_json(page="p", model=INFO, analyses=[light], shown=shown))["tokens"] == ["a", "b"]

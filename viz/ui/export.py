@@ -7,8 +7,9 @@ they hold everything the page drew in that run. PNG is plotly's own toolbar (the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -29,6 +30,37 @@ class Export:
     file_name: str
     mime: str
     make: Callable[[], bytes]
+
+
+class Shown(dict):
+    """What a page shows, for its JSON export, kept by the session (Streamlit keeps a closed tab's session 2 min).
+
+    Array views are stored as copies: one head's map, a slice of a shared analysis, would otherwise keep the whole
+    analysis (313 MB for the decoder at 506 tokens) alive in every session that showed it, long after the shared
+    cache let it go."""
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, _owned(value))
+
+    def update(self, *args, **kwargs) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+
+def _owned(value):
+    if isinstance(value, np.ndarray):
+        return value.copy() if value.base is not None else value
+    if isinstance(value, dict):
+        return {key: _owned(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_owned(item) for item in value)
+    return value
+
+
+def _for_export(analysis: Analysis) -> Analysis:
+    """The analysis as its JSON export uses it (text, tokens, ids): the arrays left out, for the reason above."""
+    return replace(analysis, attentions=np.broadcast_to(np.float32(0), analysis.attentions.shape),
+                   hidden_states=np.broadcast_to(np.float32(0), analysis.hidden_states.shape))
 
 
 def begin_run() -> None:
@@ -110,8 +142,9 @@ def export_ui(page: str, *, model: ModelInfo, analyses: Sequence[Analysis] = (),
     The JSON holds the model, app version, tokens and ids of `analyses`, and `shown`; the HTML every chart drawn
     with chart() in this run, with plotly.js inside, so it opens offline.
     """
-    shown: dict = {}
-    exports = page_exports(page, model=model, analyses=analyses, shown=shown, title=title or page)
+    shown = Shown()
+    exports = page_exports(page, model=model, analyses=[_for_export(a) for a in analyses], shown=shown,
+                           title=title or page)
     if not html:  # a page without charts
         del exports["html"]
     st.session_state[f"_{page}_exports"] = exports  # the same functions the buttons call (read by tests)
