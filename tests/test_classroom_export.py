@@ -258,3 +258,13 @@ def test_a_session_export_keeps_no_shared_analysis_alive():
     assert light.attentions.shape == analysis.attentions.shape
     assert light.attentions.base is not analysis.attentions and light.attentions.strides == (0,) * 4
     assert json.loads(view_json(page="p", model=INFO, analyses=[light], shown=shown))["tokens"] == ["a", "b"]
+
+
+def test_markup_like_tokens_show_as_written_in_charts_and_csv():
+    """Plotly reads <s>, <b>, <a> and entities in its text fields: a Llama-style "<s>" token was drawn struck through
+    and vanished. Token labels are escaped for plotly, and the CSV gives the token back as written."""
+    tokens = ("<s>", "<b>bold", "a&amp;b")
+    figure = attention.attention_heatmap(weights=np.eye(3, dtype=np.float32), tokens=tokens, title="t", causal=False)
+    assert list(figure.layout.xaxis.ticktext) == ["&lt;s&gt;", "&lt;b&gt;bold", "a&amp;amp;b"]
+    table = pd.read_csv(io.StringIO(figure_csv(figure).lstrip("\ufeff")))
+    assert {"0: <s>", "1: <b>bold", "2: a&amp;b"} <= set(table.astype(str).to_numpy().ravel()) | set(table.columns)

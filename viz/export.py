@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -90,7 +92,7 @@ def _axis_names(figure: go.Figure, trace, letter: str) -> dict[float, str]:
         return {}
     if axis.tickvals is None or axis.ticktext is None:
         return {}
-    return {float(v): str(t) for v, t in zip(axis.tickvals, axis.ticktext, strict=False)}
+    return {float(v): html.unescape(str(t)) for v, t in zip(axis.tickvals, axis.ticktext, strict=False)}
 
 
 def _named(values, names: dict[float, str]) -> list:
@@ -107,9 +109,6 @@ def _named(values, names: dict[float, str]) -> list:
 
 def _plain_text(value) -> str:
     """Hover text without its HTML: tags dropped, line breaks as spaces, entities decoded."""
-    import html
-    import re
-
     return html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<br\s*/?>", " ", str(value))))
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from viz.figures.common import DIVERGING, SEQUENTIAL, hover_labels, token_axis, visible
+from viz.figures.common import DIVERGING, SEQUENTIAL, hover_labels, plotly_label, token_axis
 
 HOVER_TEXT_LIMIT = 128  # above this many tokens, per-cell hover text would cost megabytes: hover shows positions
 MASKED_COLOUR = "#8c8c8c"  # neutral mid grey: masked cells read as "no value" on light and dark themes alike
@@ -148,7 +148,7 @@ def referent_layers(*, weights: np.ndarray, tokens: Sequence[str], query: int, l
     ))
     figure.add_shape(type="rect", x0=-0.5, x1=n - 0.5, y0=layer - 0.5, y1=layer + 0.5,
                      line={"color": QUERY_COLOUR, "width": 2})
-    figure.update_layout(title=f"Every layer: what {visible(tokens[query])!r} attends to",
+    figure.update_layout(title=f"Every layer: what {plotly_label(tokens[query])!r} attends to",
                          height=_layers_height(n_layers), margin=MARGIN,
                          plot_bgcolor=MASKED_COLOUR if causal else CLEAR)
     figure.update_xaxes(**token_axis(tokens), tickangle=-60, showgrid=False)
@@ -163,7 +163,7 @@ def comparison_bars(*, weights_a: np.ndarray, weights_b: np.ndarray, labels: Seq
     Shapes: weights_a (C,), weights_b (C,), labels C strings (a changed stretch reads "tired → narrow").
     """
     x = np.arange(len(labels))
-    shown = [visible(label) for label in labels]
+    shown = [plotly_label(label) for label in labels]
     figure = go.Figure([
         go.Bar(x=x, y=np.asarray(weights_a, dtype=np.float32), name=name_a, marker_color=BAR_COLOUR,
                customdata=shown, hovertemplate="%{customdata}<br>weight %{y:.4f}<extra>" + "A" + "</extra>"),
@@ -183,7 +183,7 @@ def difference_by_layer(*, difference: np.ndarray, labels: Sequence[str], layer:
     """
     n_layers, n_columns = difference.shape
     limit = float(np.nanmax(np.abs(difference))) if difference.size else 1.0
-    shown = [visible(label) for label in labels]
+    shown = [plotly_label(label) for label in labels]
     figure = go.Figure(go.Heatmap(
         z=np.asarray(difference, dtype=np.float32), x=np.arange(n_columns), y=np.arange(n_layers),
         colorscale=DIVERGING, reversescale=True, zmid=0, zmin=-limit or -1, zmax=limit or 1,

@@ -19,6 +19,18 @@ def visible(token: str) -> str:
     return text if text.strip() else text.replace(" ", "␣")
 
 
+def plotly_label(token: str) -> str:
+    """visible(token) for a plotly text field (ticks, hovers, titles), which reads a little HTML (<b>, <s>, <br>,
+    <a>) and entities: a Llama-style "<s>" token would be drawn struck through and vanish, a typed "<b>" turn bold.
+    Escaped, it shows as written."""
+    return plotly_text(visible(token))
+
+
+def plotly_text(text: str) -> str:
+    """Any text for a plotly text field, shown as written (see plotly_label)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def token_axis(tokens: Sequence[str], *, max_labels: int = 128) -> dict:
     """Axis settings that label integer positions with token text (duplicate words stay separate cells)."""
     step = max(1, -(-len(tokens) // max_labels))  # thin labels on long inputs so they stay readable
@@ -26,14 +38,14 @@ def token_axis(tokens: Sequence[str], *, max_labels: int = 128) -> dict:
     return {
         "tickmode": "array",
         "tickvals": positions,
-        "ticktext": [visible(tokens[i]) for i in positions],
+        "ticktext": [plotly_label(tokens[i]) for i in positions],
         "automargin": True,
     }
 
 
 def hover_labels(tokens: Sequence[str]) -> list[str]:
     """'position: token' strings for hover text."""
-    return [f"{i}: {visible(t)}" for i, t in enumerate(tokens)]
+    return [f"{i}: {plotly_label(t)}" for i, t in enumerate(tokens)]
 
 
 # Signed values: red = positive, blue = negative on every page (DIVERGING with reversescale=True; bars use its ends).

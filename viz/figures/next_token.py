@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from viz.figures.common import SEQUENTIAL, visible
+from viz.figures.common import SEQUENTIAL, plotly_label, plotly_text, visible
 from viz.sampling import Distribution, share_outside
 
 KEPT_COLOUR = "#4477AA"  # blue (Tol's colour-blind-safe palette), readable on light and dark themes
@@ -20,7 +20,7 @@ CELL_CHARACTERS = 10
 
 def _short(label: str, limit: int = CELL_CHARACTERS) -> str:
     text = visible(label)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return plotly_text(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def probability_bars(dist: Distribution, *, token_ids: Sequence[int], labels: Sequence[str],
@@ -33,7 +33,7 @@ def probability_bars(dist: Distribution, *, token_ids: Sequence[int], labels: Se
     kept = dist.kept[ids]
     rest = share_outside(dist.probabilities, ids)
     ranks = [int((dist.probabilities > dist.probabilities[i]).sum()) + 1 for i in ids]  # a chosen token may rank low
-    names = [f"{rank}. {visible(label)}" for rank, label in zip(ranks, labels, strict=True)]
+    names = [f"{rank}. {plotly_label(label)}" for rank, label in zip(ranks, labels, strict=True)]
     names.append(f"rest: {dist.probabilities.shape[0] - shown:,} other tokens")
     colours = [KEPT_COLOUR if keep else CUT_COLOUR for keep in kept] + ["#DDDDDD"]
     outlines = [3 if int(i) == chosen_id else 0 for i in ids] + [0]
@@ -95,7 +95,7 @@ def token_cells(*, labels: Sequence[str], values: np.ndarray, positions: Sequenc
         row, column = divmod(i, per_row)
         grid[row, column] = values[i]
         text[row, column] = ("▶" if i == marked else "") + _short(labels[i])
-        hover[row, column] = f"position {positions[i]}: {visible(labels[i])}<br>{value_name} {values[i]:.3f}"
+        hover[row, column] = f"position {positions[i]}: {plotly_label(labels[i])}<br>{value_name} {values[i]:.3f}"
     figure = go.Figure(go.Heatmap(
         z=grid, text=text, texttemplate="%{text}", customdata=hover, hovertemplate="%{customdata}<extra></extra>",
         colorscale=SEQUENTIAL, zmin=0, zmax=zmax if zmax is not None else max(float(values.max(initial=0)), 1e-6),
@@ -121,7 +121,7 @@ def top_bars(*, labels: Sequence[str], probabilities: np.ndarray, title: str) ->
         title=title, height=70 + 34 * len(labels), margin={"t": 40, "b": 10, "l": 10, "r": 40}, showlegend=False,
         xaxis={"visible": False, "range": [0, min(1.0, float(probabilities.max(initial=0)) * 1.3 + 0.02)]},
         yaxis={"tickmode": "array", "tickvals": list(range(len(labels))),
-               "ticktext": [visible(label) for label in labels], "autorange": "reversed", "automargin": True},
+               "ticktext": [plotly_label(label) for label in labels], "autorange": "reversed", "automargin": True},
     )
     return figure
 
@@ -134,7 +134,7 @@ def logit_lens_grid(*, top_labels: Sequence[Sequence[str]], top_probabilities: n
     layers, width = probabilities.shape
     text = [[_short(label, 8) for label in row] for row in top_labels]
     hover = [[f"layer {'embeddings' if layer == 0 else layer}, after position {positions[column]} "
-              f"({visible(input_labels[column])})<br>top guess: {visible(top_labels[layer][column])} "
+              f"({plotly_label(input_labels[column])})<br>top guess: {plotly_label(top_labels[layer][column])} "
               f"({probabilities[layer, column]:.3f})" for column in range(width)] for layer in range(layers)]
     figure = go.Figure(go.Heatmap(
         z=probabilities, text=text, texttemplate="%{text}", customdata=hover,
