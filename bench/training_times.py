@@ -1,16 +1,19 @@
 """Training speed and when the induction head appears, for the Train page's default settings (and a seed or two).
 
 Run: `cd bench && PYTHONPATH=.. ../.venv/bin/python training_times.py [--seeds 0 1] [--json out.json]`. Trains on one
-thread, as the app does, without saving. Prints per run: steps per second, seconds in all, the final losses of
-the first occurrence and of the repeat (mean of the last 50 steps), the best induction and previous-token score
-against chance, the step at which a head's induction score first passes the threshold and the seconds until then;
-and whether a second run with the same seed gives the same loss curve.
+thread, as the app does, without saving. Prints per run: steps per second by the clock and per second of this
+process's CPU time (the clock rate falls when other programs share the cores; the CPU rate is what an idle machine
+reaches), seconds in all, the step where the repeat's loss drops under half the first occurrence's, the final losses
+(mean of the last 50 steps), the best induction score of each layer against chance and against the best a head looking
+only at positions could reach, the best previous-token score, the step at which a head of layer 1 on first passes
+the induction threshold and the seconds until then; and whether a second run with the same seed gives the same curve.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -22,23 +25,28 @@ from viz.model import training as trained
 
 def measure(settings: task.TrainSettings) -> tuple[dict, np.ndarray]:
     """One training run's numbers, and its loss curve (S, 3)."""
+    cpu_started = time.process_time()
     _, _, history = trained.train(settings)
+    cpu_seconds = time.process_time() - cpu_started
     losses, induction = history.array("losses"), history.array("induction")
-    chance_previous = task.chance_scores(len(history.probe), 2)[0]
-    chance_induction = task.chance_induction(len(history.probe), history.pattern_lengths)
     appears = task.induction_head_step(np.array(history.steps), induction)
     seconds_per_step = history.seconds / history.done_steps
     final = losses[-50:].mean(axis=0)
     return {
-        "key": settings.key, "steps per second": round(1 / seconds_per_step, 1), "seconds": round(history.seconds, 1),
+        "key": settings.key, "steps per second": round(1 / seconds_per_step, 1),
+        "steps per CPU second": round(history.done_steps / cpu_seconds, 1), "seconds": round(history.seconds, 1),
+        "repeat loss drops at step": task.loss_drop_step(losses),
         "loss first occurrence": round(float(final[1]), 3), "loss repeat": round(float(final[2]), 3),
-        "best induction score, layer 1 on": round(float(induction[-1, 1:].max()), 3),
-        "best induction score, layer 0": round(float(induction[-1, 0].max()), 3),
-        "induction chance": round(chance_induction, 3),
-        "best previous-token score": round(float(history.array("previous")[-1].max()), 3),
-        "previous-token chance": round(chance_previous, 3),
-        "induction head at step": appears,
+        "best induction score per layer": [round(float(layer.max()), 3) for layer in induction[-1]],
+        "induction chance": round(task.chance_induction(len(history.probe), history.places), 3),
+        "position-only ceiling": round(task.positional_ceiling(history.places), 3),
+        "best previous-token score per layer": [round(float(layer.max()), 3)
+                                                for layer in history.array("previous")[-1]],
+        "previous-token chance": round(task.chance_scores(len(history.probe), 2)[0], 3),
+        "induction threshold": task.INDUCTION_THRESHOLD, "induction head at step": appears,
         "seconds until induction head": None if appears is None else round(appears * seconds_per_step, 1),
+        "CPU seconds until induction head": None if appears is None else round(
+            appears * cpu_seconds / history.done_steps, 1),
     }, losses
 
 

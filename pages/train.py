@@ -1,4 +1,4 @@
-"""Train: a tiny GPT-2 trained here, on a pattern to repeat or on your text; watch its attention form."""
+"""Train: a tiny Llama trained here, on a pattern to repeat or on your text; watch its attention form."""
 
 import streamlit as st
 
@@ -8,7 +8,7 @@ from viz.ui.training import DONE, QUEUED, RUNNING, STOPPED, trainer, watcher_id
 from viz.views import train as views
 
 st.title("Train a tiny transformer")
-st.markdown("Train a small GPT-2 (transformers' own model, a few layers and heads) from scratch on this machine, "
+st.markdown("Train a small Llama (transformers' own model, a few layers and heads) from scratch on this machine, "
             "and watch its heads learn where to look. One training runs at a time; the same settings are trained "
             "once and everyone who asks for them watches the same run. A finished model opens on every other page.")
 settings, pasted = views.settings_ui()

@@ -35,7 +35,7 @@ def test_train_then_open_the_model_on_other_pages(app_server, browser):
     assert SETTINGS.key in unquote(page.url)  # the link now carries the trained model's key
     open_page(page, "attention")
     wait_idle(page)
-    page.get_by_text("tiny GPT-2 trained here").first.wait_for(timeout=60_000)
+    page.get_by_text(f"{task.MODEL_NAME} trained here").first.wait_for(timeout=60_000)
     svg = page.frame_locator("iframe").first.locator("svg").first
     svg.wait_for(timeout=60_000)
     screenshot(page, "page-attention-trained")

@@ -29,7 +29,7 @@ def test_before_training_the_page_shows_the_pattern_to_look_for():
     assert not app.exception
     assert app.button(key="train_start").label == "Train"
     assert len(app.get("plotly_chart")) == 1  # the perfect induction head
-    assert "trained:induction-L2-H2-D32-C8-S20-lr0.003-seed6" in app.caption[0].value
+    assert f"trained:induction-L2-H2-D32-C8-S20-lr0.003-seed6-v{task.CODE_VERSION}" in app.caption[0].value
 
 
 def test_bad_settings_in_a_link_give_a_message():
@@ -66,7 +66,8 @@ def test_a_finished_run_opens_on_the_other_pages(small_run):
     app = open_train(**LINK, train_seed="5")
     assert not app.exception
     assert f"{small_run.done_steps} steps in" in app.caption[1].value
-    assert any("Best induction head at the end" in block.value for block in app.markdown)
+    assert any("**Induction score**" in block.value for block in app.markdown)
+    assert any("No head of layer 1 or later passed 0.5 yet" in block.value for block in app.info)  # 20 steps: none
     app.select_slider(key="train_checkpoint").set_value(small_run.steps[1]).run()
     assert not app.exception and f"at step {small_run.steps[1]}" in app.get("plotly_chart")[-1].proto.spec
     app.button(key="train_open").click().run()
@@ -76,7 +77,7 @@ def test_a_finished_run_opens_on_the_other_pages(small_run):
     app.switch_page("pages/attention.py")
     app.run()
     assert not app.exception and not app.error
-    assert app.caption[0].value.startswith(f"tiny GPT-2 trained here ({SMALL.folder_name}): 2 layers × 2 heads")
+    assert app.caption[0].value.startswith(f"{task.MODEL_NAME} trained here ({SMALL.folder_name}): 2 layers × 2 heads")
     app.switch_page("pages/next_token.py")
     app.run()
     assert not app.exception and not app.error
@@ -84,7 +85,16 @@ def test_a_finished_run_opens_on_the_other_pages(small_run):
 
 def test_a_link_to_a_trained_model_gone_from_the_machine_says_how_to_retrain():
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.query_params["model"] = "trained:induction-L2-H2-D32-C8-S13-lr0.003-seed9"
+    app.query_params["model"] = f"trained:induction-L2-H2-D32-C8-S13-lr0.003-seed9-v{task.CODE_VERSION}"
     app.run()
     assert not app.exception
     assert any("open the Train page and train it again with these settings" in e.value for e in app.error)
+
+
+def test_a_link_to_a_model_of_older_training_code_says_how_to_retrain():
+    """A key without "-v2" names a model the GPT-2 code of version 1 trained: refused, with the way back."""
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params["model"] = "trained:induction-L2-H4-D64-C32-S600-lr0.003-seed0"
+    app.run()
+    assert not app.exception
+    assert any("older version of the Train page" in e.value and "train it again" in e.value for e in app.error)

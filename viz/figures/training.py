@@ -49,8 +49,11 @@ def _mark(figure: go.Figure, step: int | None, **where) -> None:
 
 
 def score_curves(*, steps: np.ndarray, previous: np.ndarray, induction: np.ndarray | None,
-                 chance: tuple[float, float], marked_step: int | None = None) -> go.Figure:
-    """Each head's previous-token (and induction) score at every checkpoint; previous, induction (K, L, H)."""
+                 chance: tuple[float, float], marked_step: int | None = None,
+                 threshold: float | None = None) -> go.Figure:
+    """Each head's previous-token (and induction) score at every checkpoint; previous, induction (K, L, H).
+
+    threshold: the induction score above which a head of layer 1 on counts as an induction head (a line)."""
     panels = [("previous-token score", np.asarray(previous), chance[0])]
     if induction is not None and len(induction):
         panels.append(("induction score", np.asarray(induction), chance[1]))
@@ -72,6 +75,9 @@ def score_curves(*, steps: np.ndarray, previous: np.ndarray, induction: np.ndarr
         figure.update_xaxes(title="training step", row=1, col=column)
     if len(panels) == 2:
         _mark(figure, marked_step, row=1, col=2)
+        if threshold is not None:
+            figure.add_hline(y=threshold, line={"color": MARK_COLOUR, "dash": "dot"}, row=1, col=2,
+                             annotation_text=f"induction head above {threshold:g}", annotation_position="top right")
     figure.update_layout(title="What each head attends to, over training", height=420,
                          margin={"t": 80, "b": 40, "l": 60, "r": 20})
     return figure

@@ -41,7 +41,7 @@ def settings_ui() -> tuple[task.TrainSettings, str | None]:
     context = _slider("Context length", "train_context", CONTEXTS, 32, columns[3])
     columns = st.columns(4)
     steps = linked("train_steps", whole(10, 3000), 600, lambda: columns[0].number_input(
-        "Steps", 10, 3000, step=50, key="train_steps", help="Training steps of 32 sequences each."))
+        "Steps", 10, 3000, step=50, key="train_steps", help=f"Training steps of {task.BATCH} sequences each."))
     rate = _slider("Learning rate", "train_lr", RATES, 0.003, columns[1])
     seed = linked("train_seed", whole(0, 9999), 0, lambda: columns[2].number_input(
         "Seed", 0, 9999, key="train_seed", help="Same seed, same settings: the same loss curve on this machine."))
@@ -75,7 +75,8 @@ def before_ui(settings: task.TrainSettings) -> None:
         return
     half = settings.context // 2
     tokens = [task.START, *(f"t{i}" for i in range(1, half + 1)), *(f"t{i}" for i in range(1, half + 1))]
-    st.markdown("Each training sequence is a random pattern followed by the same pattern again. The first copy "
+    st.markdown("Each training sequence holds a random pattern followed by the same pattern again, somewhere among "
+                "random tokens (its length and place change from sequence to sequence). The first copy "
                 "cannot be predicted; the repeat can, by a head that looks back to *the token that followed this "
                 "token last time*: an **induction head** (Olsson et al., 2022). Here is what it would look like:")
     chart(attention_heatmap(weights=task.induction_pattern(len(tokens), half), tokens=tokens, causal=True,
@@ -116,7 +117,7 @@ def results_ui(run: Run, shown: dict) -> None:
     induction = history.array("induction") if history.induction else None
     appears = task.induction_head_step(steps, induction) if induction is not None else None
     chance = (task.chance_scores(len(history.probe), 2)[0],
-              task.chance_induction(len(history.probe), history.pattern_lengths) if induction is not None else 0.0)
+              task.chance_induction(len(history.probe), history.places) if induction is not None else 0.0)
     chart(loss_curve(losses=losses, names=PARTS[settings.task], marked_step=appears), key="train_loss")
     last = losses[-SUMMARY_STEPS:].mean(axis=0)
     summary = f"Last {min(SUMMARY_STEPS, len(losses))} steps: {PARTS[settings.task][1]} {last[1]:.2f}, " \
@@ -126,16 +127,10 @@ def results_ui(run: Run, shown: dict) -> None:
     st.caption(f"{history.done_steps} steps in {history.seconds:.0f} s "
                f"({history.done_steps / max(history.seconds, 1e-9):.1f} steps/s). {summary}")
     chart(score_curves(steps=steps, previous=history.array("previous"), induction=induction, chance=chance,
-                       marked_step=appears), key="train_scores")
+                       marked_step=appears, threshold=task.INDUCTION_THRESHOLD if induction is not None else None),
+          key="train_scores")
     if induction is not None:
-        layer, head = task.best_head(induction[-1], from_layer=task.INDUCTION_FROM_LAYER)
-        st.markdown(f"Best induction head at the end (layer 1 on: a layer-0 head cannot know each token's previous "
-                    f"token): **layer {layer}, head {head}**, score {induction[-1, layer, head]:.2f} (chance "
-                    f"{chance[1]:.3f}). " + (
-                        f"An induction head (score above {task.INDUCTION_THRESHOLD}) first appears at step "
-                        f"**{appears}**." if appears is not None else
-                        f"No head of layer 1 on passed {task.INDUCTION_THRESHOLD} yet (a layer-0 head may score high "
-                        "by looking back by position): try more steps or another seed."))
+        _induction_words(induction, appears, chance[1], task.positional_ceiling(history.places))
     shown.update({"settings": settings.key, "losses": losses, "checkpoint_steps": steps,
                   "previous_token_scores": history.array("previous"), "induction_scores": induction,
                   "induction_step": appears})
@@ -146,6 +141,32 @@ def results_ui(run: Run, shown: dict) -> None:
         st.button("Open in the other pages", key="train_open", icon=":material/open_in_new:", type="primary",
                   on_click=_open_in_pages, args=(run,),
                   help="Makes this model the sidebar's model (its key names its settings), with a probe text.")
+
+
+def _induction_words(induction: np.ndarray, appears: int | None, chance: float, positional: float) -> None:
+    """What the induction score measures, the best head of layer 1 on, and the step its induction head appeared."""
+    layer, head = task.best_head(induction[-1], from_layer=task.INDUCTION_FROM_LAYER)
+    one_layer = induction.shape[1] <= task.INDUCTION_FROM_LAYER
+    st.markdown(
+        "**Induction score**: how much of its attention a head puts, from each token of the repeat, on *the token "
+        "that came right after that token's earlier occurrence* (averaged over test sequences the model never saw). "
+        f"Spread evenly, attention gives {chance:.3f}; a head that looked only at positions could reach at most "
+        f"{positional:.2f} on these sequences. A head of layer 0 cannot know which token came before another, so "
+        "induction heads are looked for from layer 1 on.")
+    score = induction[-1, layer, head]
+    if appears is not None:
+        st.success(f"**An induction head appeared at step {appears}**: from then on a head of layer 1 or later puts "
+                   f"more than {task.INDUCTION_THRESHOLD:.0%} of its attention on the token after the earlier "
+                   f"occurrence (the dashed green line). At the end the best is layer {layer}, head {head}, with "
+                   f"{score:.2f}: it reads the next token off the first copy of the pattern.",
+                   icon=":material/emoji_objects:")
+    elif one_layer:
+        st.info("An induction head needs two layers (one to note each token's previous token, one to look it up): "
+                "train with 2 layers or more.", icon=":material/layers:")
+    else:
+        st.info(f"No head of layer 1 or later passed {task.INDUCTION_THRESHOLD} yet (the best: layer {layer}, head "
+                f"{head}, {score:.2f}). Try more steps, another seed, or two layers or more.",
+                icon=":material/hourglass_empty:")
 
 
 def snapshots_ui(history, induction: np.ndarray | None) -> None:
