@@ -34,6 +34,7 @@ BERTVIZ_SCRIPT_TAG = '<script type="text/javascript">'
 PARAMS_START = "const params = "
 PARAMS_END = "; // HACK: "
 COMMENT_END = " is a template marker that is replaced by actual params."
+CROSS_FILTER = "2"  # BertViz's encoder–decoder menu: 0 encoder, 1 decoder, 2 cross-attention
 WHOLE_NUMBER = re.compile(r"(?<=[\[,])([01])\.0(?=[,\]])")
 AMD_SHIMS = 'define("d3", [], function () { return window.d3; });\n' \
             'define("jquery", [], function () { return window.jQuery; });'
@@ -71,7 +72,7 @@ def head_view_html(*, tokens: Sequence[str], attentions: np.ndarray, layer: int,
     tensors = as_layer_tensors(attentions, layers=[layer], decimals=DECIMALS)
     # BertViz right-aligns the left column at 110 px, so long tokens would be cut off at the frame's edge
     left_pad = int(min(320, max(0, 8 * max(map(len, tokens), default=0) - 100)))
-    return _render(head_view, tokens, attention=tensors, layer=layer, include_layers=[layer],
+    return _render(head_view, {"tokens": tokens}, attention=tensors, layer=layer, include_layers=[layer],
                    sentence_b_start=sentence_b_start, left_pad=left_pad)
 
 
@@ -85,8 +86,45 @@ def model_view_html(*, tokens: Sequence[str], attentions: np.ndarray, layers: Se
         raise ViewTooLarge("Pick at least one layer and one head.")
     _check_size(len(tokens), len(layers), len(heads), sentence_b_start)
     tensors = as_layer_tensors(attentions, layers=layers, decimals=DECIMALS)
-    return _render(model_view, tokens, attention=tensors, include_layers=sorted(layers), include_heads=sorted(heads),
-                   sentence_b_start=sentence_b_start, display_mode="light")
+    return _render(model_view, {"tokens": tokens}, attention=tensors, include_layers=sorted(layers),
+                   include_heads=sorted(heads), sentence_b_start=sentence_b_start, display_mode="light")
+
+
+def encoder_decoder_html(kind: str, *, source_tokens: Sequence[str], target_tokens: Sequence[str],
+                         encoder: np.ndarray, decoder: np.ndarray, cross: np.ndarray, layers: Sequence[int],
+                         heads: Sequence[int] | None = None) -> str:
+    """BertViz's encoder–decoder head view ("head", first of `layers`) or model view ("model"): a menu switches
+    between the encoder's, the decoder's and the cross-attention.
+
+    Shapes: encoder (Le, He, S, S), decoder (Ld, H, T, T), cross (Ld, H, T, S); only layers present on both sides
+    can be shown. Raises MissingAssets or ViewTooLarge.
+    """
+    n_source, n_target = len(source_tokens), len(target_tokens)
+    if not layers or (kind == "model" and not heads):
+        raise ViewTooLarge("Pick at least one layer and one head.")
+    if max(n_source, n_target) > BERTVIZ_MAX_TOKENS:
+        raise ViewTooLarge(f"BertViz is limited to {BERTVIZ_MAX_TOKENS} tokens a side here; this pair has "
+                           f"{n_source} source and {n_target} output tokens.")
+    n_heads = len(heads) if kind == "model" else cross.shape[1]
+    size = len(layers) * n_heads * (n_source**2 + n_target**2 + n_source * n_target) * BYTES_PER_WEIGHT
+    if size > BERTVIZ_MAX_DATA_BYTES:
+        raise ViewTooLarge(f"{len(layers)} layer(s) × {n_heads} head(s) of three attentions is about "
+                           f"{size / 1e6:.1f} MB, over the {BERTVIZ_MAX_DATA_BYTES / 1e6:.0f} MB this page sends to "
+                           "one view: pick fewer layers or heads.")
+    chosen = sorted(layers)
+    tensors = {name: as_layer_tensors(array, layers=chosen, decimals=DECIMALS)
+               for name, array in (("encoder_attention", encoder), ("decoder_attention", decoder),
+                                   ("cross_attention", cross))}
+    names = {"encoder_tokens": source_tokens, "decoder_tokens": target_tokens}
+    if kind == "head":
+        left_pad = int(min(320, max(0, 8 * max(map(len, [*source_tokens, *target_tokens]), default=0) - 100)))
+        html = _render(head_view, names, layer=chosen[0], include_layers=chosen, left_pad=left_pad,
+                       default_filter=CROSS_FILTER, **tensors)
+    else:
+        html = _render(model_view, names, include_layers=chosen, include_heads=sorted(heads), display_mode="light",
+                       default_filter=CROSS_FILTER, **tensors)
+    # open on the cross-attention, the one this kind of model adds, with BertViz's menu saying so
+    return html.replace(f'<option value="{CROSS_FILTER}">', f'<option value="{CROSS_FILTER}" selected>', 1)
 
 
 def head_view_height(n_tokens: int) -> int:
@@ -113,17 +151,26 @@ def _check_size(n_tokens: int, n_layers: int, n_heads: int, sentence_b_start: in
         )
 
 
-def _render(view, tokens: Sequence[str], *, left_pad: int = 0, **arguments) -> str:
-    """Run a BertViz view on placeholder tokens, then write its parameters again: real tokens, compact numbers."""
+def _render(view, token_lists: dict[str, Sequence[str]], *, left_pad: int = 0, default_filter: str | None = None,
+            **arguments) -> str:
+    """Run a BertViz view on placeholder tokens, then write its parameters again: real tokens, compact numbers.
+
+    token_lists: BertViz's token arguments ("tokens", or "encoder_tokens" and "decoder_tokens") and their tokens.
+    """
     assets = read_assets()  # before the work, so a missing library is reported at once
     marker = f"bvtok{secrets.token_hex(6)}n"
-    placeholders = [f"{marker}{i}" for i in range(len(tokens))]
-    html = view(tokens=placeholders, prettify_tokens=False, html_action="return", **arguments).data
+    real: dict[str, str] = {}
+    for number, (argument, tokens) in enumerate(token_lists.items()):
+        placeholders = [f"{marker}{number}x{i}" for i in range(len(tokens))]
+        real.update(zip(placeholders, (visible(token) for token in tokens), strict=True))
+        arguments[argument] = placeholders
+    html = view(prettify_tokens=False, html_action="return", **arguments).data
     start = html.index(PARAMS_START) + len(PARAMS_START)
     end = html.index(PARAMS_END, start)  # BertViz pastes the parameters a second time into this comment
     after_comment = html.index(COMMENT_END, end) + len(COMMENT_END)
     params = json.loads(html[start:end])
-    real = dict(zip(placeholders, (visible(token) for token in tokens), strict=True))
+    if default_filter is not None:  # which of BertViz's attention menus it opens on
+        params["default_filter"] = default_filter
     html = html[:start] + _params_script(params, real) + ";" + html[after_comment:]
     if marker in html:
         raise RuntimeError("a token placeholder was not replaced; the bertviz output format changed")

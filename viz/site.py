@@ -33,7 +33,9 @@ PAGES = (
          "hidden states of every token projected to 2-D/3-D, animated over the layers"),
     Page("next_token", "Next token", ":material/skip_next:",
          "next-token probabilities, temperature, top-k/top-p, step-by-step generation, logit lens"),
+    Page("translation", "Translation", ":material/translate:",
+         "an encoder–decoder writes a translation token by token; cross-attention, BertViz, Q/K/V of cross-attention"),
     Page("train", "Train", ":material/model_training:",
-         "train a tiny GPT-2 here on a repeating pattern or your text; watch an induction head form"),
+         "train a tiny Llama here on a repeating pattern or your text; watch an induction head form"),
 )
 PAGE_TITLES = {page.stem: page.title for page in PAGES}

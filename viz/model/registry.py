@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from viz.training import KEY_PREFIX, parse_key
+from viz.training import CODE_VERSION, KEY_PREFIX, MODEL_NAME, parse_key
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = Path(os.environ.get("ATTNVIZ_CACHE", REPO_ROOT / ".cache" / "models"))
@@ -19,6 +19,7 @@ TRAINED_DIR = Path(os.environ.get("ATTNVIZ_TRAINED", REPO_ROOT / ".cache" / "tra
 
 ENCODER_KEY = "bundled:minilm"
 DECODER_KEY = "bundled:smollm2"
+DATES_KEY = "offline:dates"  # the encoder–decoder trained here on dates (viz/model/date_model.py), trained once
 DEFAULT_MODEL = ENCODER_KEY
 SMOLLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$")
@@ -26,7 +27,7 @@ HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """Where a model comes from: source is "bundled-encoder", "bundled-decoder", "hub", "local" or "trained"."""
+    """Where a model comes from: "bundled-encoder", "bundled-decoder", "offline-dates", "hub", "local" or "trained"."""
 
     key: str
     name: str
@@ -37,6 +38,7 @@ class ModelSpec:
 BUNDLED = {
     ENCODER_KEY: ModelSpec(ENCODER_KEY, "all-MiniLM-L6-v2 encoder (bundled)", "bundled-encoder", ""),
     DECODER_KEY: ModelSpec(DECODER_KEY, "SmolLM2-135M decoder (bundled)", "bundled-decoder", ""),
+    DATES_KEY: ModelSpec(DATES_KEY, "Dates → ISO encoder–decoder (trained here)", "offline-dates", ""),
 }
 
 
@@ -102,8 +104,12 @@ def _trained_spec(key: str) -> ModelSpec:
     settings = parse_key(key)
     if settings is None:
         raise UnknownModel(f"{key[:120]!r} is not the key of a model trained on the Train page.")
+    if not settings.is_current:
+        raise UnknownModel(f"This trained model was made by an older version of the Train page (v{settings.version}; "
+                           f"now v{CODE_VERSION}), which trained differently: open the Train page and train it again "
+                           f"with these settings: {settings.describe()}.")
     folder = trained_folder(settings.folder_name)
     if not (folder / "model.safetensors").is_file():
         raise UnknownModel("This trained model is not on this machine any more: open the Train page and train it "
                            f"again with these settings: {settings.describe()}.")
-    return ModelSpec(settings.key, f"tiny GPT-2 trained here ({settings.folder_name})", "trained", str(folder))
+    return ModelSpec(settings.key, f"{MODEL_NAME} trained here ({settings.folder_name})", "trained", str(folder))

@@ -13,6 +13,7 @@ from viz.analysis import Analysis, ModelInfo
 from viz.model.loading import ModelLoadError
 from viz.model.registry import BUNDLED, DEFAULT_MODEL, UnknownModel
 from viz.presets import DEFAULT_PRESET, PRESETS, PRESETS_BY_NAME
+from viz.seq2seq import is_seq2seq
 from viz.text import EmptyText
 from viz.ui import cached
 from viz.ui.classroom import classroom_sidebar
@@ -100,6 +101,12 @@ def current_model() -> ModelInfo:
         st.error(f"{error}  \nShowing {fallback} instead.", icon=":material/warning:")
         info = cached.model_info(fallback)
     st.session_state[ACTIVE] = info.key
+    if is_seq2seq(info):  # the other pages read one stream of tokens: say so, and where this model is shown
+        st.info(f"**{info.name}** is an encoder–decoder (translation) model. This page applies to encoders and "
+                "decoders only; the Translation page shows encoder–decoders: their encoder, their masked decoder "
+                "and the cross-attention between them.", icon=":material/translate:")
+        st.page_link("pages/translation.py", label="Open the Translation page →", icon=":material/translate:")
+        st.stop()
     return info
 
 
