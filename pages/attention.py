@@ -8,6 +8,7 @@ from viz.ui.links import ON_OFF, linked, one_of
 from viz.ui.sidebar import current_analysis, selection
 from viz.ui.widgets import layer_head_ui
 from viz.views import attention as views
+from viz.views.edits import attention_edit_ui
 
 TABS = views.TABS
 
@@ -45,3 +46,4 @@ if tab_overview.open:
 if tab_referent.open:
     with tab_referent:
         views.referent_ui(analysis, layer, shown)
+attention_edit_ui(analysis, shown)

@@ -12,6 +12,8 @@ from viz.ui.classroom import chart_first, presentation, settings_box, tour_ui
 from viz.ui.export import chart, export_ui
 from viz.ui.links import linked, one_of, text
 from viz.ui.sidebar import analysis_or_stop, current_model, selection
+from viz.views.attribution import explain_ui
+from viz.views.edits import next_token_edit_ui
 from viz.views.next_token import attention_ui, bars_ui, generation_ui, history_ui, lens_ui, sampling_ui
 
 
@@ -105,6 +107,7 @@ st.title("Next token")
 tour_ui("next_token")
 if not info.is_causal:
     encoder_ui(info)
+    next_token_edit_ui(info, {})
     st.stop()
 ids = prompt_ids_ui(info)
 run = session.generation_run(info.key, ids)
@@ -126,5 +129,7 @@ with place:
     with first if presentation() else second:
         dist = bars_ui(info, run, prediction, settings, chosen_step, shown)
 attention_ui(info, run, prediction, dist, labels, shown)
+explain_ui(info, run, prediction, dist, labels, shown)
 lens_ui(info, run, labels, shown)
 splitting_ui(info, ids, labels)
+next_token_edit_ui(info, shown)

@@ -12,6 +12,8 @@ from viz.ui.export import chart, export_ui
 from viz.ui.links import ON_OFF, linked, whole
 from viz.ui.sidebar import current_model
 from viz.ui.widgets import Sentences, choose, sentences_ui
+from viz.views.attribution import word_pair_ui
+from viz.views.edits import senses_edit_ui
 
 
 def word_by_layer_ui(found: Sentences, shown: dict) -> None:
@@ -120,9 +122,11 @@ shown = export_ui("similarity", model=info, analyses=found.analyses, title="Word
 shown["word"] = found.word
 with place:
     word_by_layer_ui(found, shown)
+word_pair_ui(found, shown)
 st.header("Every token against every token, at one layer")
 layer = linked("sim_layer", whole(0, info.n_layers), info.n_layers, lambda: st.slider(
     "Layer (0 = input embeddings)", 0, info.n_layers, key="sim_layer"))
 shown["layer"] = layer
 maps_ui(found, layer, shown)
 neighbours_ui(found, layer, shown)
+senses_edit_ui(found, shown)

@@ -68,10 +68,26 @@ STOPS = (
     Stop("next_token", (6,), "Predicting the next token",
          "A decoder turns the last token's final vector into one score per vocabulary entry; **softmax** turns "
          "the scores into probabilities. Generating text is picking one token, appending it and repeating. "
-         "**Temperature** sharpens (below 1) or flattens (above 1) the probabilities before the pick.",
+         "**Temperature** sharpens (below 1) or flattens (above 1) the probabilities before the pick. "
+         "Attention weights are not explanations (Jain & Wallace 2019; Wiegreffe & Pinter 2019): **Explain this "
+         "prediction** asks another question, how much each earlier token raised or lowered the chosen score.",
          "try *London was* and generate a few tokens by hand, then raise the temperature."),
 )
-STOPS_BY_PAGE = {stop.page: stop for stop in STOPS}
+# Beyond the six steps: pages with a tour box of their own that the tour's previous/next links do not pass through.
+EXTRA_STOPS = (
+    Stop("translation", (4,), "Encoder and decoder: three kinds of attention",
+         "A translation model has two halves. The **encoder** reads the whole source at once: each source token "
+         "looks at every other (**self-attention**, both directions). The **decoder** writes the output one token at "
+         "a time. It looks at the tokens it has already written (**masked self-attention**): the mask hides later "
+         "positions, because while writing a token the words after it do not exist yet; in training, where the "
+         "whole answer is fed at once, the mask stops the decoder from copying the answer instead of predicting it. "
+         "And it looks at the encoder's output (**cross-attention**): queries from the decoder, keys and values "
+         "from the source. Cross-attention is how “我正在吃饭” becomes “I am eating”: while writing “eating”, "
+         "the decoder reads “吃饭”.",
+         "press **Next step** a few times and watch which source tokens each new output token reads; with the "
+         "date model, try `12/02/26` or `the 2nd of December, 2026`."),
+)
+STOPS_BY_PAGE = {stop.page: stop for stop in (*STOPS, *EXTRA_STOPS)}
 
 
 def stop_for(page: str) -> Stop:
@@ -92,6 +108,8 @@ def step_names(stop: Stop) -> str:
 
 def neighbours(page: str) -> tuple[str | None, str | None]:
     """The previous and next page of the tour (None at either end); pages outside the tour (Train) are skipped."""
-    pages = [site_page.stem for site_page in PAGES if site_page.stem in STOPS_BY_PAGE]
+    pages = [site_page.stem for site_page in PAGES if site_page.stem in {stop.page for stop in STOPS}]
+    if page not in pages:  # a page beyond the tour links back to its last stop
+        return pages[-1], None
     index = pages.index(page)
     return (pages[index - 1] if index > 0 else None, pages[index + 1] if index + 1 < len(pages) else None)
