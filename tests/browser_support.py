@@ -19,7 +19,13 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-default-apps",
 ]
-IDLE_SCRIPT = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+# idle: no "running" widget, and the app's own script state (an attribute Streamlit keeps on stApp) not running
+IDLE_SCRIPT = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && !['running', 'rerunRequested']"
+               ".includes(document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state'))")
+# before an input: watch the app's script state, so that even a rerun too quick to show the status widget is seen
+ARM_SCRIPT = """() => { window.__reran = false; const app = document.querySelector('[data-testid="stApp"]');
+  if (app) new MutationObserver((_, watcher) => { window.__reran = true; watcher.disconnect(); })
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }"""
 
 
 def free_port() -> int:
@@ -108,20 +114,33 @@ def set_text(page, label: str, text: str) -> None:
     """Type into the sidebar text area with this label and commit it (Ctrl+Enter), as a person would."""
     area = page.get_by_label(label, exact=True)
     area.fill(text)
+    _arm(page)
     area.press("Control+Enter")
     _wait_for_rerun(page)
 
 
+def _arm(page) -> None:
+    """Call before an input that starts a rerun; _wait_for_rerun then returns as soon as the rerun has started."""
+    page.evaluate(ARM_SCRIPT)
+
+
 def _wait_for_rerun(page) -> None:
-    """Give the app up to 3 s to start the rerun an input triggers, so wait_idle does not return too early."""
-    with contextlib.suppress(Exception):  # a very fast rerun may finish before we look
-        page.wait_for_selector('[data-testid="stStatusWidget"]', timeout=3000)
+    """Give the app up to 3 s to start the rerun an input triggers, so wait_idle does not return too early.
+
+    Armed (_arm before the input), it returns once the app's script state has changed; unarmed, it waits for the
+    status widget, which a very fast rerun never shows (then the whole 3 s pass: 6 s of every page visit before)."""
+    with contextlib.suppress(Exception):
+        if page.evaluate("() => window.__reran === undefined"):
+            page.wait_for_selector('[data-testid="stStatusWidget"]', timeout=3000)
+        else:
+            page.wait_for_function("() => window.__reran === true", timeout=3000)
 
 
 def upload_sense_set(page, url: str, csv_path, word: str, *, timeout_ms: int = 120_000) -> None:
     """On the PCA page: choose "Upload a CSV", upload csv_path, type the shared word, wait for the separation chart."""
     page.goto(f"{url}/projection?model=bundled:minilm")
     wait_idle(page, timeout_ms=timeout_ms)
+    _arm(page)
     page.get_by_text("Upload a CSV", exact=True).click()
     _wait_for_rerun(page)
     wait_idle(page)
@@ -138,6 +157,7 @@ def choose(page, label: str, option: str) -> None:
     """Pick an option of the Streamlit selectbox with this label."""
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
     box.click()
+    _arm(page)
     page.get_by_role("option", name=option, exact=True).click()
     _wait_for_rerun(page)
 
@@ -157,5 +177,6 @@ def screenshot(page, name: str) -> Path:
 
 def open_page(page, stem: str) -> None:
     """Go to a page by clicking its link in the sidebar, as a person does (the session and its text stay)."""
+    _arm(page)
     page.locator(f'[data-testid="stSidebarNav"] a[href$="/{"" if stem == "home" else stem}"]').first.click()
     _wait_for_rerun(page)

@@ -4,7 +4,7 @@ opening that link in a fresh browser (no shared cookies or storage) sees the sam
 import re
 
 import pytest
-from browser_support import _wait_for_rerun, block_internet, choose, wait_idle
+from browser_support import _arm, _wait_for_rerun, block_internet, choose, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -17,6 +17,7 @@ def press(page, label: str, key: str, times: int) -> None:
     """Move a slider with the keyboard, as a person without a mouse would."""
     handle = slider(page, label)
     handle.focus()
+    _arm(page)
     for _ in range(times):
         handle.press(key)
     _wait_for_rerun(page)
