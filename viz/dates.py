@@ -113,7 +113,7 @@ def _pieces(*parts) -> Callable:
 
 
 FORMATS: dict[str, Callable] = {
-    "weekday d month yyyy": _pieces(_weekday, ", ", _d, " ", _month, " ", _yyyy),  # Tuesday, 2 December 2026
+    "weekday d month yyyy": _pieces(_weekday, ", ", _d, " ", _month, " ", _yyyy),  # Wednesday, 2 December 2026
     "mm/dd/yy (US)": _pieces(_mm, "/", _dd, "/", _yy),  # 12/02/26
     "m/d/yyyy (US)": _pieces(_m, "/", _d, "/", _yyyy),  # 12/2/2026
     "d mon yyyy": _pieces(_d, " ", _mon, " ", _yyyy),  # 2 Dec 2026

@@ -22,7 +22,7 @@ from viz.ui import cached
 from viz.ui.sidebar import ACTIVE, selection
 
 RUN = "translation_run"  # session_state: this session's Run
-DATE_EXAMPLE = "Tuesday, 2 December 2026"
+DATE_EXAMPLE = "Wednesday, 2 December 2026"
 REPORT = "report.json"  # the date model's measurements, saved next to its weights (viz/model/date_model.py)
 
 
