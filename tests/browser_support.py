@@ -99,6 +99,21 @@ def block_internet(context, base_url: str) -> list[str]:
     return blocked
 
 
+def offline_tab(browser, base_url: str):
+    """A tall browser tab that records page errors and dialogs (page.problems) and may reach only the app; for a
+    module-scoped fixture (`yield from offline_tab(browser, app_server.url)`), which checks nothing left the
+    machine at its end."""
+    context = browser.new_context(viewport={"width": 1400, "height": 4000})
+    blocked = block_internet(context, base_url)
+    page = context.new_page()
+    page.problems = []
+    page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
+    page.on("dialog", lambda dialog: (page.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    yield page
+    assert blocked == []
+    context.close()
+
+
 def wait_idle(page, timeout_ms: int = 120_000) -> None:
     """Wait until the app has rendered something and the script has stopped running."""
     # attached, not visible: in presentation mode the sidebar starts collapsed

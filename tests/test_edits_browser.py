@@ -4,7 +4,7 @@ senses, opened by link with the edit switched on; hostile text typed into the ed
 from urllib.parse import urlencode
 
 import pytest
-from browser_support import block_internet, screenshot, wait_idle
+from browser_support import offline_tab, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 ANIMAL = "The animal didn't cross the street because it was too tired."
@@ -21,15 +21,7 @@ VISITS = [  # (page, model, text, second sentence, the edit's link key, text tha
 
 @pytest.fixture(scope="module")
 def tab(app_server, browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 4000})
-    blocked = block_internet(context, app_server.url)
-    page = context.new_page()
-    page.problems = []
-    page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
-    page.on("dialog", lambda dialog: (page.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-    yield page
-    assert blocked == []
-    context.close()
+    yield from offline_tab(browser, app_server.url)
 
 
 @pytest.mark.parametrize(("stem", "model", "text", "text_b", "key", "drawn"), VISITS,

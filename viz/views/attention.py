@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import streamlit as st
 
@@ -69,6 +71,17 @@ def heatmap_of_head(analysis: Analysis, layer: int, head: int, *, key: str) -> N
     chart(figure, key=key)
 
 
+def bertviz_built(build: Callable[[], tuple[str, int]]) -> tuple[str, int] | None:
+    """build() -> (html, height) of a BertViz view, or None after saying why it cannot be drawn here."""
+    try:
+        return build()
+    except MissingAssets as error:
+        st.error(str(error), icon=":material/inventory_2:")
+    except ViewTooLarge as error:
+        st.warning(str(error), icon=":material/straighten:")
+    return None
+
+
 def bertviz_ui(analysis: Analysis, layer: int, head: int, side=None) -> None:
     """The BertViz tab: head or model view, or the plotly heatmap when the text is too long for BertViz.
 
@@ -85,14 +98,11 @@ def bertviz_ui(analysis: Analysis, layer: int, head: int, side=None) -> None:
         return
     kind = linked("attn_bertviz_kind", one_of(BERTVIZ_KINDS), BERTVIZ_KINDS[0], lambda: side.segmented_control(
         "View", BERTVIZ_KINDS, required=True, key="attn_bertviz_kind"))
-    try:
-        html, height = (head_view(analysis, layer, side) if kind == "Head view" else model_view(analysis, layer, side))
-    except MissingAssets as error:
-        st.error(str(error), icon=":material/inventory_2:")
+    built = bertviz_built(lambda: head_view(analysis, layer, side) if kind == "Head view"
+                          else model_view(analysis, layer, side))
+    if built is None:
         return
-    except ViewTooLarge as error:
-        st.warning(str(error), icon=":material/straighten:")
-        return
+    html, height = built
     st.iframe(html, height=height)
     side.caption(f"{len(html.encode()) / 1e6:.2f} MB sent for this view, weights rounded to 3 decimals "
                  f"(up to {BERTVIZ_MAX_TOKENS} tokens and {BERTVIZ_MAX_DATA_BYTES / 1e6:.0f} MB of weights per view). "

@@ -11,19 +11,19 @@ import streamlit as st
 
 from viz import qkv_steps as steps
 from viz import seq2seq as s2s
-from viz.bertviz_view import BERTVIZ_MAX_TOKENS, ViewTooLarge, encoder_decoder_html, head_view_height
+from viz.bertviz_view import BERTVIZ_MAX_TOKENS, encoder_decoder_html, head_view_height
 from viz.compute import attention_from_qkv
 from viz.figures import qkv as qkv_figures
 from viz.figures import translation as figures
 from viz.figures.attention import attention_heatmap
 from viz.figures.common import code_token, hover_labels
 from viz.figures.next_token import token_cells
-from viz.js_assets import MissingAssets
 from viz.ui import translation as glue
 from viz.ui.export import chart
 from viz.ui.links import KEPT, linked, one_of, text
 from viz.ui.sidebar import selection
 from viz.ui.widgets import number_ui
+from viz.views.attention import bertviz_built
 
 MAX_SOURCE_CHARS = 2_000
 SHOW = ["one head", "mean of the layer", "alignment head"]
@@ -173,21 +173,21 @@ def bertviz_ui(analysis: s2s.Seq2SeqAnalysis, layer: int) -> None:
         "BertViz", BERTVIZ_KINDS, required=True, key="translation_bertviz"))
     both = min(analysis.encoder_layers, analysis.model.n_layers)
     shown_layer = min(layer, both - 1)
-    try:
+    longer = max(analysis.n_source, analysis.n_target)
+    layers = list(range(max(0, both - 4), both))  # the model view: the last four layers both sides have
+
+    def build() -> tuple[str, int]:
         if kind == "Head view":
-            html = encoder_decoder_html("head", **_bertviz_arrays(analysis), layers=[shown_layer])
-            height = head_view_height(max(analysis.n_source, analysis.n_target)) + 30
-        else:
-            layers = list(range(max(0, both - 4), both))  # the last four layers both sides have
-            html = encoder_decoder_html("model", **_bertviz_arrays(analysis), layers=layers,
-                                        heads=list(range(analysis.model.n_heads)))
-            height = int(len(layers) * 110 + 18 * max(analysis.n_source, analysis.n_target) + 200)
-    except MissingAssets as error:
-        st.error(str(error), icon=":material/inventory_2:")
+            return (encoder_decoder_html("head", **_bertviz_arrays(analysis), layers=[shown_layer]),
+                    head_view_height(longer) + 30)
+        return (encoder_decoder_html("model", **_bertviz_arrays(analysis), layers=layers,
+                                     heads=list(range(analysis.model.n_heads))),
+                int(len(layers) * 110 + 18 * longer + 200))
+
+    built = bertviz_built(build)
+    if built is None:
         return
-    except ViewTooLarge as error:
-        st.warning(str(error), icon=":material/straighten:")
-        return
+    html, height = built
     st.caption(f"It opens on **Cross**; pick **Encoder** or **Decoder** in its Attention menu. Layer {shown_layer} "
                f"in the head view; {len(html.encode()) / 1e6:.2f} MB sent, up to {BERTVIZ_MAX_TOKENS} tokens a side, "
                "offline.")
