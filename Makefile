@@ -66,10 +66,11 @@ clean:
 	rm -rf $(VENV) .cache .pytest_cache .ruff_cache
 
 # Benchmark (not part of `make test`): bench/results/results.md (+ .json, chart.html), class.md, generation.md,
-# fairness.md, training.md, attribution.md.
+# fairness.md, threads.md, training.md, attribution.md.
 bench: $(VENV)/.dev models chromium js
 	cd bench && HF_HUB_OFFLINE=1 PYTHONPATH=.. ../$(PY) run.py
 	cd bench && HF_HUB_OFFLINE=1 PYTHONPATH=.. ../$(PY) generation_times.py > results/generation.md
 	cd bench && HF_HUB_OFFLINE=1 PYTHONPATH=.. ../$(PY) fairness.py > results/fairness.md
+	cd bench && HF_HUB_OFFLINE=1 PYTHONPATH=.. ../$(PY) omp_wait.py > results/threads.md
 	cd bench && HF_HUB_OFFLINE=1 PYTHONPATH=.. ../$(PY) training_times.py > results/training.md
 	cd bench && HF_HUB_OFFLINE=1 PYTHONPATH=.. ../$(PY) attribution_times.py > results/attribution.md
