@@ -54,9 +54,11 @@ def run_policy(value: str | None) -> dict:
 
 
 def main() -> None:
-    print(f"Forward pass of the bundled decoder, 14 tokens, 2 torch threads, median of {CALLS} "
-          f"({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load average at start "
-          f"{os.getloadavg()[0]:.1f}).\n")
+    print(
+        f"Forward pass of the bundled decoder, 14 tokens, 2 torch threads, median of {CALLS} "
+        f"({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load average at start "
+        f"{os.getloadavg()[0]:.1f}).\n"
+    )
     print("| OpenMP wait policy | beside | wall s | CPU s |\n|---|---|---|---|")
     for beside in ("nothing of ours", "2 busy processes"):
         stop = multiprocessing.Event()
