@@ -6,14 +6,22 @@ decoder: the best of a few runs, since other work on the machine only ever adds 
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import torch
 from timing import best_of
 
 from viz.model import load_model, resolve_model
-from viz.model.generation import Step, advance, full_rerun_logits, logit_lens, start
+from viz.model.generation import Step, advance, full_rerun_logits, generate, logit_lens, start
 
 LENGTHS = (8, 16, 128, 512)
+STEPS = 24  # generated tokens per end-to-end run
+MODES = {
+    "argmax": {"greedy": True},
+    "sampled, top-k 50, T 0.8": {"greedy": False, "temperature": 0.8, "top_k": 50},
+    "sampled, top-p 0.9, T 0.8": {"greedy": False, "temperature": 0.8, "top_p": 0.9},
+}
 
 
 def measure(loaded, length: int, repeats: int = 7) -> dict[str, float]:
@@ -33,16 +41,41 @@ def measure(loaded, length: int, repeats: int = 7) -> dict[str, float]:
     }
 
 
+def steps_per_second(loaded, length: int = 128, repeats: int = 3) -> dict[str, float]:
+    """Cached steps per second as the Next-token page generates them: each step one forward pass of the new token,
+    its attentions and hidden states for the shaded window, the distribution, the choice (best of `repeats`; the
+    prompt is read before each timed run, outside it, since a run's cache grows in place)."""
+    ids = np.random.default_rng(1).integers(100, 10_000, size=length).tolist()
+    rates = {}
+    for mode, options in MODES.items():
+        seconds = []
+        for _ in range(repeats):
+            run = start(loaded, ids)
+            started = time.perf_counter()
+            done = generate(loaded, run, STEPS, seed=3, **options)
+            seconds.append((time.perf_counter() - started) / len(done.steps))
+        rates[mode] = 1 / min(seconds)
+    return rates
+
+
 def main() -> None:
     loaded = load_model(resolve_model("bundled:smollm2"))
     print(f"{loaded.info.name}; seconds, best of several runs; torch threads: {torch.get_num_threads()}")
-    print(f"{'tokens':>7} {'cached step':>12} {'full re-run':>12} {'speed-up':>9} {'read prompt':>12} "
-          f"{'logit lens':>11}")
+    print(
+        f"{'tokens':>7} {'cached step':>12} {'full re-run':>12} {'speed-up':>9} {'read prompt':>12} {'logit lens':>11}"
+    )
     for length in LENGTHS:
         row = measure(loaded, length)
-        print(f"{length:>7} {row['cached step']:>12.4f} {row['full re-run']:>12.4f} "
-              f"{row['full re-run'] / row['cached step']:>8.1f}x {row['read prompt']:>12.3f} "
-              f"{row['logit lens']:>11.3f}")
+        print(
+            f"{length:>7} {row['cached step']:>12.4f} {row['full re-run']:>12.4f} "
+            f"{row['full re-run'] / row['cached step']:>8.1f}x {row['read prompt']:>12.3f} "
+            f"{row['logit lens']:>11.3f}"
+        )
+    rates = steps_per_second(loaded)
+    print(
+        f"\nEnd to end at a 128-token prompt ({STEPS} steps, best of 3): "
+        + "; ".join(f"{mode} {rate:.1f} steps/s" for mode, rate in rates.items())
+    )
 
 
 if __name__ == "__main__":
