@@ -210,6 +210,25 @@ async def wait_drawn_async(page, pid: int | None, started: float, timeout_s: flo
     return poll.since, poll.cpu
 
 
+# DRAWN_JS run by the page itself (Playwright's wait_for_function polling), so a class of 30 pages costs the harness
+# no round trip per poll: it answers the epoch milliseconds at which the page first became drawn once that has held
+# for STABLE_S (a later rerun resets it, as _Poll does).
+DRAWN_STABLE_JS = """(stableMs) => {
+  const drawn = (""" + DRAWN_JS + """)();
+  const now = performance.timeOrigin + performance.now();
+  if (!drawn) { window.__drawnSince = null; return false; }
+  if (window.__drawnSince == null) window.__drawnSince = now;
+  return now - window.__drawnSince >= stableMs ? window.__drawnSince : false;
+}"""
+
+
+async def drawn_after_async(page, started_epoch: float, timeout_s: float = TIMEOUT_S, poll_ms: int = 100) -> float:
+    """Async: seconds from `started_epoch` (time.time() before the link was opened) to the page first drawn."""
+    handle = await page.wait_for_function(DRAWN_STABLE_JS, arg=STABLE_S * 1000, polling=poll_ms,
+                                          timeout=timeout_s * 1000)
+    return await handle.json_value() / 1000 - started_epoch
+
+
 def new_session(browser):
     """A new browser context and page (sync), with a counter of the websocket bytes it receives."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})

@@ -4,7 +4,8 @@ One server (`streamlit run app.py`, loopback, HF_HUB_OFFLINE=1), warmed first: b
 page opened once. Then for N in (1, 10, 30) and each page, N new browser contexts of one headless Chromium open
 `/<page>?model=bundled:smollm2&text=<a new 9-word sentence whose subject is a marker word like qz017x>` at once.
 Per session: seconds from `goto` to the page idle with its last chart drawn (browser_views.DRAWN_JS, polled every
-0.1 s, the first moment it holds; no settling wait inside the window) and whether its page text (DOM text, and
+0.1 s by the page itself, the first moment it holds, clocked in the page; no settling wait inside the window) and
+whether its page text (DOM text, and
 the BertViz iframe's) holds another session's marker (a leak; must be 0; tables drawn on canvas, like
 st.dataframe, are not read). Per batch: server CPU seconds (utime+stime) over the batch ÷ N, the same
 for the client side (Chromium and Playwright's driver: they share the machine's cores with the server), server resident
@@ -30,7 +31,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from browser_views import PAGES, ROOT, TEXT_JS, Server, launch, page_url, sentence, tree_cpu_seconds, wait_drawn_async
+from browser_views import PAGES, ROOT, TEXT_JS, Server, drawn_after_async, launch, page_url, sentence, tree_cpu_seconds
 from playwright.async_api import async_playwright
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -60,13 +61,14 @@ async def one_session(browser, url: str, deadline: float) -> dict:
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)[:300]))
-    started = time.monotonic()
+    started, started_epoch = time.monotonic(), time.time()
     try:
         await page.goto(url, wait_until="commit", timeout=max(deadline - started, 1) * 1000)
-        ended, _ = await wait_drawn_async(page, None, started, timeout_s=deadline - started, poll_s=POLL_S)
+        seconds = await drawn_after_async(page, started_epoch, timeout_s=max(deadline - time.monotonic(), 1),
+                                          poll_ms=int(POLL_S * 1000))
         if await page.locator('[data-testid="stException"]').count():  # drawn, but the app broke
             errors.append("stException on the page")
-        return {"seconds": round(ended - started, 3), "text": squash(await page.evaluate(TEXT_JS)), "errors": errors}
+        return {"seconds": round(seconds, 3), "text": squash(await page.evaluate(TEXT_JS)), "errors": errors}
     except Exception as error:  # a timeout (or a page that broke): reported as not drawn
         return {"seconds": None, "text": "", "errors": errors + [f"{type(error).__name__}: {str(error)[:200]}"]}
     finally:
