@@ -28,4 +28,4 @@ with place.container(key="home_tokens"):
         f"{info.name}: {info.n_layers} layers × {info.n_heads} heads, width {info.width}, "
         f"{info.vocab_size:,} tokens in its vocabulary; {analysis.n_tokens} tokens in your text."
     )
-    st.code(" | ".join(analysis.tokens), language=None, wrap_lines=True)
+    st.text(" | ".join(analysis.tokens))  # st.code would load a 1.5 MB highlighter into every new browser

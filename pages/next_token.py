@@ -120,7 +120,7 @@ with place:
     labels = list(cached.token_labels(info.key, run.ids))
     shown.update({"settings": settings, "prompt_length": run.prompt_length, "token_ids": list(run.ids),
                   "tokens": labels, "text": cached.sequence_text(info.key, run.ids)})
-    st.code(shown["text"], language=None, wrap_lines=True)
+    st.text(shown["text"])
     first, second = st.container(), st.container()
     with second if presentation() else first:  # the generated tokens' row below the bars on a projector
         chosen_step = history_ui(info, run, labels, shown)

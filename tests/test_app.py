@@ -30,13 +30,13 @@ def test_every_preset_runs_on_home(model, preset, request):
     assert not app.exception
     chosen = next(p for p in PRESETS if p.name == preset)
     assert app.text_area(key="text").value == chosen.text
-    assert app.code[0].value == " | ".join(analyze(loaded, chosen.text).tokens)
+    assert app.text[0].value == " | ".join(analyze(loaded, chosen.text).tokens)
 
 
 def test_home_shows_tokens_of_the_text(encoder):
     app = run_app(text="students celebrate the graduation with a big party")
     assert not app.exception
-    assert app.code[0].value == "[CLS] | students | celebrate | the | graduation | with | a | big | party | [SEP]"
+    assert app.text[0].value == "[CLS] | students | celebrate | the | graduation | with | a | big | party | [SEP]"
     assert "6 layers × 12 heads" in app.caption[0].value
 
 
@@ -57,7 +57,7 @@ def test_unknown_model_shows_error_and_keeps_working():
     app = run_app(model_choice="other", model_id="no-such-user/no-such-model-xyz")
     assert not app.exception
     assert any("Hugging Face Hub" in error.value for error in app.error)
-    assert app.code[0].value.startswith("[CLS]")  # still analysed with the previous (default) model
+    assert app.text[0].value.startswith("[CLS]")  # still analysed with the previous (default) model
 
 
 def run_link(page: str | None = None, **params) -> AppTest:
@@ -75,7 +75,7 @@ def test_link_restores_model_and_text(decoder):
     app = run_link(model="bundled:smollm2", text="London was", text_b="")
     assert not app.exception
     assert app.selectbox(key="model_choice").value == "bundled:smollm2"
-    assert app.code[0].value == "London | ␣was".replace("␣", " ")
+    assert app.text[0].value == "London | ␣was".replace("␣", " ")
     assert app.query_params["model"] == "bundled:smollm2"
 
 
@@ -83,7 +83,7 @@ def test_link_with_unknown_model_falls_back_with_notice():
     app = run_link(model="no-such-user/stale-model", text="Paris will")
     assert not app.exception
     assert any("stale-model" in error.value for error in app.error)
-    assert app.code[0].value == "[CLS] | paris | will | [SEP]"
+    assert app.text[0].value == "[CLS] | paris | will | [SEP]"
 
 
 def test_current_view_is_written_to_the_link():

@@ -19,7 +19,7 @@ from viz.cluster import Cluster, rss_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 WORDS = ["zebra", "giraffe", "penguin", "dolphin", "tiger", "rabbit", "eagle", "turtle", "walrus", "badger"]
-CODE = '[data-testid="stCode"]'
+CODE = '[data-testid="stText"]'
 MEASURED: dict = {}
 
 

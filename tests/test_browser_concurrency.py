@@ -18,16 +18,16 @@ async def _one_session(browser, url: str, index: int, errors: list) -> str:
     page.on("pageerror", lambda error: errors.append(f"{index}: {error}"))
     page.on("dialog", lambda dialog: errors.append(f"{index}: dialog {dialog.message}"))
     await page.goto(url)
-    await page.wait_for_selector('[data-testid="stCode"]', timeout=120_000)
+    await page.wait_for_selector('[data-testid="stText"]', timeout=120_000)
     area = page.get_by_label("Text", exact=True)
     await area.fill(f"student number {index} likes zebra{index}")
     await area.press("Control+Enter")
     await page.wait_for_function(
-        f"() => (document.querySelector('[data-testid=\"stCode\"]')?.innerText || '').includes('{index}')",
+        f"() => (document.querySelector('[data-testid=\"stText\"]')?.innerText || '').includes('{index}')",
         timeout=120_000,
     )
     await page.wait_for_function(IDLE_SCRIPT, timeout=120_000)
-    shown = await page.locator('[data-testid="stCode"]').inner_text()
+    shown = await page.locator('[data-testid="stText"]').inner_text()
     assert await page.locator('[data-testid="stException"]').count() == 0
     await context.close()
     return shown

@@ -40,7 +40,7 @@ def page(app_server, browser):
 def assert_still_answers(page) -> None:
     set_text(page, "Text", "London was")
     page.wait_for_function(
-        "() => (document.querySelector('[data-testid=\"stCode\"]')?.innerText || '').includes('london')",
+        "() => (document.querySelector('[data-testid=\"stText\"]')?.innerText || '').includes('london')",
         timeout=60_000)
     wait_idle(page)
 
@@ -60,14 +60,14 @@ def test_hostile_text(page, name, text, message):
         page.get_by_text(message).first.wait_for(timeout=60_000)
     else:  # analysed: the tokens shown are no longer those of the previous text ("London was")
         page.wait_for_function(
-            "() => !(document.querySelector('[data-testid=\"stCode\"]')?.innerText || 'london').includes('london')",
+            "() => !(document.querySelector('[data-testid=\"stText\"]')?.innerText || 'london').includes('london')",
             timeout=60_000)
     wait_idle(page)
     screenshot(page, f"hostile-{name}")
     if message:
         assert message in page.locator('[data-testid="stMain"]').inner_text()
     else:
-        assert page.locator('[data-testid="stCode"]').count() == 1
+        assert page.locator('[data-testid="stText"]').count() == 1
     assert_nothing_ran(page)
     assert_still_answers(page)
 

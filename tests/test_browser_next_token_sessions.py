@@ -26,7 +26,7 @@ def expected_text(decoder, prompt: str, seed: int) -> str:
 
 
 def shown_text(page) -> str:
-    return page.locator('[data-testid="stCode"]').first.inner_text().strip()
+    return page.locator('[data-testid="stText"]').first.inner_text().strip()
 
 
 def wait_for_steps(page, count: int) -> None:

@@ -44,7 +44,7 @@ def test_the_first_session_switches_to_the_decoder(first_session):
     page = first_session
     page.goto(page.server.url)
     wait_idle(page, timeout_ms=180_000)
-    tokens = page.locator('[data-testid="stMainBlockContainer"] [data-testid="stCode"]').last
+    tokens = page.locator('[data-testid="stMainBlockContainer"] [data-testid="stText"]').last
     assert "[CLS]" in tokens.inner_text()  # the encoder's tokens first
     choose(page, "Model", BUNDLED["bundled:smollm2"].name)
     wait_idle(page, timeout_ms=180_000)

@@ -9,7 +9,7 @@ from test_attention_bertviz import PAYLOAD
 from translation_support import FAMILIES, tiny_folder
 
 pytestmark = pytest.mark.browser
-CODE = '[data-testid="stCode"]'
+CODE = '[data-testid="stText"]'
 
 
 @pytest.fixture(scope="module")

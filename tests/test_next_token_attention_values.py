@@ -50,7 +50,7 @@ def test_shading_of_one_head_after_a_generated_token(decoder):
     app = run_app(page=PAGE, model_choice="bundled:smollm2", text="London was", next_lens_on=False)
     app.radio(key="next_mode").set_value("argmax")
     app.button(key="next_step").click().run()
-    assert not app.exception and app.code[0].value == "London was a"
+    assert not app.exception and app.text[0].value == "London was a"
     app.slider(key="next_attn_layer").set_value(10)
     app.selectbox(key="next_attn_head").set_value(4).run()
     assert not app.exception

@@ -29,15 +29,15 @@ def test_decoder_bars_steps_and_undo(decoder):
     assert bars["layout"]["yaxis"]["ticktext"][0] == "1. ␣a"
     assert numbers(bars["data"][0]["x"])[0] == pytest.approx(0.12, abs=0.02)
     assert bars["layout"]["yaxis"]["ticktext"][-1] == f"rest: {decoder.info.vocab_size - 10:,} other tokens"
-    assert app.code[0].value == "London was" and history(app) == []
+    assert app.text[0].value == "London was" and history(app) == []
     assert any("layer" in c.value and "␣a" in c.value for c in app.caption)  # logit lens settles on " a"
     app.radio(key="next_mode").set_value("argmax").run()
     app.button(key="next_step").click().run()
     assert not app.exception
-    assert app.code[0].value == "London was a" and history(app) == ["␣a"]
+    assert app.text[0].value == "London was a" and history(app) == ["␣a"]
     assert bar_labels(app)[0] != "1. ␣a"  # the bars now predict the token after " a"
     app.button(key="next_undo").click().run()
-    assert app.code[0].value == "London was" and history(app) == []
+    assert app.text[0].value == "London was" and history(app) == []
     assert bar_labels(app)[0] == "1. ␣a"
 
 
@@ -50,7 +50,7 @@ def test_run_steps_equals_generate_and_revisit(decoder):
     ids = decoder.tokenizer("The dog looked at the boy and")["input_ids"]
     with torch.inference_mode():
         expected = decoder.model.generate(torch.tensor([ids]), do_sample=False, max_new_tokens=4, pad_token_id=0)
-    assert app.code[0].value == decoder.tokenizer.decode(expected[0])
+    assert app.text[0].value == decoder.tokenizer.decode(expected[0])
     assert len(history(app)) == 4
     first = history(app)[0]
     app.button_group(key="next_history").set_value(0).run()  # revisit the bars that chose the first token
@@ -76,11 +76,11 @@ def test_sampling_filters_and_seed(decoder):
     app.number_input(key="next_seed").set_value(11)
     app.number_input(key="next_steps").set_value(3)
     app.button(key="next_run").click().run()
-    text = app.code[0].value
+    text = app.text[0].value
     app.button(key="next_reset").click().run()
     assert history(app) == []
     app.button(key="next_run").click().run()
-    assert app.code[0].value == text  # same seed, same tokens
+    assert app.text[0].value == text  # same seed, same tokens
 
 
 def test_temperature_limits_and_top_p_zero(decoder):

@@ -95,7 +95,7 @@ def open_translation(model_id: str, *, source: str | None = None, typed: str | N
 
 
 def outputs_shown(app: AppTest) -> str:
-    return app.code[0].value
+    return app.text[0].value
 
 
 @pytest.mark.parametrize("family", FAMILIES)

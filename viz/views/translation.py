@@ -77,7 +77,7 @@ def generation_ui(run: glue.Run, analysis: s2s.Seq2SeqAnalysis, limit: int) -> N
 
 def output_ui(analysis: s2s.Seq2SeqAnalysis, text_out: str, shown: dict) -> None:
     """The output text and its tokens, each shaded by how probable the model found it."""
-    st.code(text_out or " ", language=None, wrap_lines=True)
+    st.text(text_out or " ")
     values = analysis.output_probabilities
     title = ("How probable the model found each of your tokens" if analysis.forced
              else "Output tokens and how probable the model found each" if analysis.finished
