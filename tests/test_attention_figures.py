@@ -114,3 +114,17 @@ def test_word_merge_feeds_the_heatmap():
     figure = figures.attention_heatmap(weights=merged, tokens=stats.word_labels(tokens, groups), title="words")
     assert figure.data[0].z.shape == (4, 4)
     assert list(figure.layout.xaxis.ticktext) == ["[CLS]", "playing", "ball", "[SEP]"]
+
+
+def test_long_inputs_label_at_most_64_tokens_per_axis():
+    """128 labels on a page-wide axis overlapped, and plotly.js measured each on every margin pass (seconds)."""
+    n = 506
+    tokens = [f" word{i}" for i in range(n)]
+    rows = random_attention((3, n), causal=False)
+    charts = [figures.attention_heatmap(weights=random_attention((n, n)), tokens=tokens, title="t"),
+              figures.referent_bars(weights=rows[0], tokens=tokens, query=n - 1, title="t"),
+              figures.referent_layers(weights=rows, tokens=tokens, query=n - 1, layer=1)]
+    for figure in charts:
+        ticks = list(figure.layout.xaxis.tickvals)
+        assert 32 < len(ticks) <= 64 and ticks[0] == 0
+        assert list(figure.layout.xaxis.ticktext)[1] == tokens[ticks[1]].replace(" ", "␣")

@@ -19,6 +19,18 @@ def test_cosine_heatmap_keeps_duplicate_tokens_as_separate_cells():
     assert heatmap.text[1][1] == "1: party<br>1: ␣b"
 
 
+def test_cosine_heatmap_of_a_long_text_sends_float32_and_64_labels_per_axis():
+    n = 506
+    tokens = [f"t{i}" for i in range(n)]
+    matrix = np.random.default_rng(1).uniform(-0.2, 1, size=(n, n))
+    figure = cosine_heatmap(matrix=matrix, row_tokens=tokens, col_tokens=tokens, title="t")
+    assert '"dtype":"f4"' in figure.to_json() and figure.data[0].text is None
+    np.testing.assert_allclose(figure.data[0].z, matrix, atol=1e-6)
+    assert figure.data[0].zmin == matrix.min()  # the colour range from the exact values
+    for axis in (figure.layout.xaxis, figure.layout.yaxis):
+        assert 32 < len(axis.tickvals) <= 64 and [axis.ticktext[i] for i in (0, 1)] == ["t0", tokens[axis.tickvals[1]]]
+
+
 def test_labelled_heatmap_prints_values():
     figure = labelled_heatmap(labels=["cat", "dog"], matrix=np.array([[1, 0.9832], [0.9832, 1]]), title="toy")
     assert figure.data[0].texttemplate == "%{z:.4f}"

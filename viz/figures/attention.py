@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from viz.figures.common import DIVERGING, SEQUENTIAL, hover_labels, plotly_label, token_axis
+from viz.figures.common import DIVERGING, MAP_AXIS_LABELS, SEQUENTIAL, hover_labels, plotly_label, token_axis
 
 HOVER_TEXT_LIMIT = 128  # above this many tokens, per-cell hover text would cost megabytes: hover shows positions
 MASKED_COLOUR = "#8c8c8c"  # neutral mid grey: masked cells read as "no value" on light and dark themes alike
@@ -55,10 +55,10 @@ def attention_heatmap(*, weights: np.ndarray, tokens: Sequence[str], title: str,
                          plot_bgcolor=MASKED_COLOUR if causal else CLEAR,
                          showlegend=causal, legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right",
                                                     "yanchor": "bottom"})
-    figure.update_xaxes(**token_axis(tokens, max_labels=64), title="key (attended to)", tickangle=-60, side="bottom",
-                        showgrid=False, constrain="domain")
-    figure.update_yaxes(**token_axis(tokens, max_labels=64), title="query (attending)", autorange="reversed",
-                        showgrid=False, scaleanchor="x", constrain="domain")
+    figure.update_xaxes(**token_axis(tokens, max_labels=MAP_AXIS_LABELS), title="key (attended to)", tickangle=-60,
+                        side="bottom", showgrid=False, constrain="domain")
+    figure.update_yaxes(**token_axis(tokens, max_labels=MAP_AXIS_LABELS), title="query (attending)",
+                        autorange="reversed", showgrid=False, scaleanchor="x", constrain="domain")
     return figure
 
 
@@ -125,7 +125,7 @@ def referent_bars(*, weights: np.ndarray, tokens: Sequence[str], query: int, tit
         customdata=hover_labels(tokens), hovertemplate="%{customdata}<br>weight %{y:.4f}<extra></extra>",
     ))
     figure.update_layout(title=title, height=360, margin=MARGIN, yaxis_title="attention weight", bargap=0.15)
-    figure.update_xaxes(**token_axis(tokens), tickangle=-60)
+    figure.update_xaxes(**token_axis(tokens, max_labels=MAP_AXIS_LABELS), tickangle=-60)
     return figure
 
 
@@ -151,7 +151,7 @@ def referent_layers(*, weights: np.ndarray, tokens: Sequence[str], query: int, l
     figure.update_layout(title=f"Every layer: what {plotly_label(tokens[query])!r} attends to",
                          height=_layers_height(n_layers), margin=MARGIN,
                          plot_bgcolor=MASKED_COLOUR if causal else CLEAR)
-    figure.update_xaxes(**token_axis(tokens), tickangle=-60, showgrid=False)
+    figure.update_xaxes(**token_axis(tokens, max_labels=MAP_AXIS_LABELS), tickangle=-60, showgrid=False)
     figure.update_yaxes(title="layer", autorange="reversed", tickmode="linear", dtick=1 if n_layers <= 12 else 5)
     return figure
 

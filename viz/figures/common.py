@@ -31,6 +31,11 @@ def plotly_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Token labels on a page-wide axis of a map (text x text): more would overlap, and plotly.js measures each label on
+# every margin pass (128 on both axes of a 506-token map cost the browser seconds; bench/figure_cost.py).
+MAP_AXIS_LABELS = 64
+
+
 def token_axis(tokens: Sequence[str], *, max_labels: int = 128) -> dict:
     """Axis settings that label integer positions with token text (duplicate words stay separate cells)."""
     step = max(1, -(-len(tokens) // max_labels))  # thin labels on long inputs so they stay readable

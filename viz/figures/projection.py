@@ -44,7 +44,7 @@ def projection_figure(*, coords: np.ndarray, explained: np.ndarray, group: Seque
     group (N,) picks the colour (sentence or sense), highlight (N,) marks the chosen word's points, hover (N,)
     is shown on hover, text (N,) is written next to highlighted points; explained (L+1, k) labels the axes.
     """
-    coords = np.asarray(coords, dtype=float)
+    coords = np.asarray(coords, dtype=np.float32)  # the browser gets half the bytes of float64; hover shows text
     n_layers, dims = coords.shape[0], coords.shape[-1]
     group, highlight = np.asarray(group), np.asarray(highlight, dtype=bool)
     hover, text = np.asarray(hover, dtype=object), np.asarray(text, dtype=object)

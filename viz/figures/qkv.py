@@ -35,7 +35,7 @@ def vector_strips(*, vectors: np.ndarray, labels: Sequence[str], title: str, zma
 
     Shapes: vectors (N, d), labels N strings.
     """
-    vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float64))
+    vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
     limit = zmax if zmax is not None else _symmetric_range(vectors)
     figure = go.Figure(go.Heatmap(
         z=vectors, x=list(range(vectors.shape[1])), y=list(range(vectors.shape[0])),
