@@ -130,8 +130,8 @@ def test_who_does_it_refer_to(model, request):
     assert app.selectbox(key="attn_token").value == query
     charts = figures_of(app)
     layer = app.slider(key="attn_layer").value
-    np.testing.assert_allclose(array(charts[0]["data"][0]["y"]), analysis.attentions[layer, :, query].mean(0),
-                               atol=1e-6)
+    np.testing.assert_allclose(array(charts[0]["data"][0]["y"]),
+                               analysis.attentions[layer, :, query].astype(np.float32).mean(0), atol=1e-6)
     assert array(charts[1]["data"][0]["z"]).shape == (loaded.info.n_layers, analysis.n_tokens)
     assert any("tired → narrow" in caption.value for caption in app.caption)
     difference = array(charts[3]["data"][0]["z"])

@@ -63,7 +63,7 @@ def test_attention_page_ranks_heads_by_change(model, request):
     assert figure["data"][0]["zmid"] == 0
     z = array(figure["data"][0]["z"])
     assert z.shape == (before.n_tokens, before.n_tokens)  # same token count: one column per token
-    expected_map = after.attentions[layer, head] - before.attentions[layer, head]
+    expected_map = after.attentions[layer, head].astype(np.float32) - before.attentions[layer, head]
     if info.is_causal:
         expected_map[np.triu_indices(before.n_tokens, k=1)] = np.nan
     np.testing.assert_allclose(z, expected_map, atol=1e-6)

@@ -95,3 +95,16 @@ def test_smollm2_lens_would_differ_without_the_norm_or_with_it_twice(decoder):
         assert np.abs(lens.top_probabilities[layer] - probability).max() > 0.05, f"layer {layer}"
     twice_top, twice = by_hand(loaded, states[-1, -WIDTH:])
     assert (twice_top != lens.top_ids[-1]).any() and np.abs(twice - lens.top_probabilities[-1]).max() > 0.05
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 10**9])
+def test_lens_in_chunks_of_layers_equals_one_call(lens_and_states, chunk_bytes, monkeypatch):
+    """The lens unembeds a few layers at a time (generation.LENS_CHUNK_BYTES of scores); one layer per call and all
+    layers in one call give the same table."""
+    from viz.model import generation
+
+    loaded, run, lens, _, _ = lens_and_states
+    monkeypatch.setattr(generation, "LENS_CHUNK_BYTES", chunk_bytes)
+    other = logit_lens(loaded, run, WIDTH)
+    np.testing.assert_array_equal(other.top_ids, lens.top_ids)
+    np.testing.assert_allclose(other.top_probabilities, lens.top_probabilities, rtol=0, atol=1e-5)

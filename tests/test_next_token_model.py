@@ -86,7 +86,7 @@ def test_cached_steps_and_undo_match_a_full_rerun(decoder):
 
 
 def test_attention_of_newest_position_equals_analysis(decoder):
-    analysis = analyze(decoder, LONG)
+    analysis = analyze(decoder, LONG, attention_dtype=np.float32)
     run = start(decoder, analysis.token_ids.tolist())
     assert run.prediction.attention.shape == (30, 9, analysis.n_tokens)
     np.testing.assert_allclose(run.prediction.attention, analysis.attentions[:, :, -1, :], atol=1e-4)

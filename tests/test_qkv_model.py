@@ -17,7 +17,7 @@ ARCHITECTURES = ["encoder", "decoder", "tiny_gpt2"]
 @pytest.mark.parametrize("fixture", ARCHITECTURES)
 def test_step_rows_equal_model_attention(fixture, request):
     loaded = request.getfixturevalue(fixture)
-    analysis = analyze(loaded, PARTY)
+    analysis = analyze(loaded, PARTY, attention_dtype=np.float32)  # the model's weights before float16 storage
     party = analysis.find_token("party")
     n_layers = loaded.info.n_layers
     for layer in sorted({0, n_layers // 2, n_layers - 1}):
@@ -108,7 +108,7 @@ def test_rotary_maths_matches_the_model(decoder):
 
 
 def test_concurrent_layers_and_heads_get_their_own_vectors(decoder):
-    analysis = analyze(decoder, PARTY)
+    analysis = analyze(decoder, PARTY, attention_dtype=np.float32)
     party = analysis.find_token("party")
     jobs = [(3, 4, party), (20, 7, party), (11, 0, 2), (27, 8, party)] * 3
 

@@ -217,12 +217,12 @@ def head_changes(attentions_a: np.ndarray, attentions_b: np.ndarray, tokens_a: S
     n_layers, n_heads = attentions_a.shape[:2]
     distance, query_distance = np.zeros((n_layers, n_heads)), np.zeros((n_layers, n_heads))
     query = np.zeros((n_layers, n_heads), dtype=int)
-    for layer in range(n_layers):  # one layer at a time keeps temporaries small at 512 tokens
+    for layer in range(n_layers):  # one layer at a time keeps temporaries small at 512 tokens; float32, not float16
+        a, b = np.asarray(attentions_a[layer], dtype=np.float32), np.asarray(attentions_b[layer], dtype=np.float32)
         if len(segments) <= MAX_SEGMENTS:
-            rows = _layer_row_distances(attentions_a[layer], attentions_b[layer], segments, compared)
+            rows = _layer_row_distances(a, b, segments, compared)
         else:  # texts that differ in many places: many small slices would cost more than one gathered copy
-            rows = row_distances(aligned_attention(attentions_a[layer], columns, "a"),
-                                 aligned_attention(attentions_b[layer], columns, "b"))
+            rows = row_distances(aligned_attention(a, columns, "a"), aligned_attention(b, columns, "b"))
         rows = rows[:, compared]  # (H, compared)
         distance[layer] = rows.mean(axis=-1)
         best = rows.argmax(axis=-1)

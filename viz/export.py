@@ -19,6 +19,7 @@ from viz.analysis import Analysis
 def _plain(value):
     """numpy values and arrays to JSON-ready Python values (rounded floats keep files small)."""
     if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        value = value.astype(np.float32) if value.dtype == np.float16 else value  # float16 x 10^6 would overflow
         rounded, finite = np.round(value, 6), np.isfinite(value)
         return rounded.tolist() if finite.all() else np.where(finite, rounded, None).tolist()  # -inf, nan: null
     if isinstance(value, np.ndarray):

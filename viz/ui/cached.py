@@ -39,9 +39,12 @@ from viz.model import (
 from viz.model.registry import smollm_converted_folder
 from viz.projection import WordStates, collect_word_states
 
-# Sized for issue 13's "≤ 2 GB after every page at 512 tokens with both bundled models" (both models: ~1.1 GB):
-# a 506-token decoder analysis holds 313 MB, so one long text at a time; a class's 10–30-token analyses are < 1 MB.
-BUDGETS_MB = {"analysis": 500, "qkv": 100, "derived": 100, "word_states": 100, "model_parts": 100}
+# Sized for issue 13's "≤ 2 GB after every page at 512 tokens with both bundled models": the server with both models
+# holds ~1.27 GB, so all caches together get 550 MB, leaving ~180 MB for a long forward pass's temporaries (~100 MB)
+# and sessions' own state. A 506-token decoder analysis holds 174 MB (float16 attentions), so one long decoder text
+# at a time (beside a long encoder text, 43 MB); a class's 10–30-token analyses are < 1 MB. Q, K, V of one layer is
+# 4.5 MB at 506 tokens, a rollout 31 MB.
+BUDGETS_MB = {"analysis": 300, "qkv": 50, "derived": 100, "word_states": 50, "model_parts": 50}
 CORES = os.cpu_count() or 1
 MODEL_WORKERS = int(os.environ.get("ATTNVIZ_MODEL_WORKERS", CORES))
 THREADS_PER_CALL = int(os.environ.get("ATTNVIZ_THREADS_PER_CALL", "1"))  # while other computations run
