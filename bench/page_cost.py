@@ -11,6 +11,11 @@ yet; the model is, because the server is first warmed with one view of each page
                 (keyboard: ArrowRight on the slider's thumb; the layer slider when there is one); wall_slider_s
                 and the websocket bytes the browser received are recorded too
 
+With --warm-context each view's browser context first opens the same page with another new sentence (untimed), so
+the timed view is a new Streamlit session in a browser that has Streamlit's static files cached: the page's own
+server cost (script run, session start, websocket) without static-file serving. --server-env NAME=VALUE sets an
+environment variable for the server (e.g. OMP_WAIT_POLICY=ACTIVE to compare thread policies).
+
 "Idle" means the page is idle and its last chart drawn, as browser_views.DRAWN_JS defines it (no script running,
 no stale element, every visible plotly chart with its SVG, the BertViz iframe with its SVG). The end of a timed
 window is the moment that was first seen (polled every 50 ms); the stability check runs after it (see
@@ -61,9 +66,16 @@ COUNTS_JS = """() => {
 }"""
 
 
-def first_view(browser, server: Server, stem: str, text: str) -> tuple[dict, object, object, list]:
-    """Open the page by link in a new browser session; returns the row and the open (context, page, bytes)."""
+def first_view(browser, server: Server, stem: str, text: str, warm_text: str | None = None) -> tuple:
+    """Open the page by link in a new browser session; returns the row and the open (context, page, bytes).
+    With `warm_text` the browser context first opens the page with that text (untimed), so the timed view is a new
+    Streamlit session in a browser that has the static files already: the page's own cost, without static serving."""
     context, page, received = new_session(browser)
+    if warm_text is not None:
+        page.goto(page_url(server, stem, urllib.parse.urlencode({"model": MODEL, "text": warm_text})),
+                  wait_until="commit")
+        wait_drawn(page, server.pid, time.monotonic())
+        received[0] = 0
     query = urllib.parse.urlencode({"model": MODEL, "text": text})
     url = page_url(server, stem, query)
     cpu0, started = server.cpu(), time.monotonic()
@@ -75,14 +87,17 @@ def first_view(browser, server: Server, stem: str, text: str) -> tuple[dict, obj
     return row, context, page, received
 
 
-def measure(browser, server: Server, pages: list[str], first_index: int, with_slider: bool) -> list[dict]:
+def measure(browser, server: Server, pages: list[str], first_index: int, with_slider: bool,
+            warm_context: bool = False) -> list[dict]:
     rows = []
     for offset, stem in enumerate(pages):
-        row, context, page, received = first_view(browser, server, stem, sentence(first_index + offset))
+        warm_text = sentence(1500 + (first_index + offset) % 100) if warm_context else None
+        row, context, page, received = first_view(browser, server, stem, sentence(first_index + offset), warm_text)
+        row["warm_context"] = warm_context
         if with_slider:
             row.update(slider_rerun(page, server, received))
         context.close()
-        row["rss_mb"] = round(server.rss_mb(), 1)
+        row["rss_mb"], row["load1"] = round(server.rss_mb(), 1), round(os.getloadavg()[0], 2)
         print(json.dumps(row), flush=True)
         rows.append(row)
     return rows
@@ -130,7 +145,7 @@ def summarise_profile(raw: Path, top: int = 10) -> dict:
 
 
 def profile(browser, server: Server, pages: list[str], views: int, first_index: int, out_dir: Path,
-            label: str) -> dict:
+            label: str, warm_context: bool = False) -> dict:
     py_spy = Path(sys.executable).with_name("py-spy")
     results = {}
     for page_number, stem in enumerate(pages):
@@ -140,7 +155,8 @@ def profile(browser, server: Server, pages: list[str], views: int, first_index: 
         time.sleep(2)  # attach before the first view
         if spy.poll() is not None:
             raise RuntimeError(f"py-spy exited: {spy.stdout.read().decode()[-2000:]}")
-        rows = measure(browser, server, [stem] * views, first_index + page_number * views, with_slider=True)
+        rows = measure(browser, server, [stem] * views, first_index + page_number * views, with_slider=True,
+                       warm_context=warm_context)
         spy.send_signal(signal.SIGINT)
         spy.wait(timeout=60)
         results[stem] = {"views": rows, **summarise_profile(raw)}
@@ -154,17 +170,20 @@ def run(args) -> None:
               "date": time.strftime("%Y-%m-%d %H:%M"), "loadavg_start": os.getloadavg(),
               "commit": subprocess.run(["git", "-C", str(args.cwd), "rev-parse", "--short", "HEAD"],
                                        capture_output=True, text=True).stdout.strip()}
-    with Server(log, args.server_cmd, args.cwd) as server, sync_playwright() as playwright:
+    result["server_env"] = dict(args.server_env)
+    with Server(log, args.server_cmd, args.cwd, env=dict(args.server_env)) as server, \
+            sync_playwright() as playwright:
         browser = launch(playwright)
         print("warm-up", flush=True)
         result["warm"] = measure(browser, server, PAGES, 1000, with_slider=False)
         print("measure", flush=True)
         result["rows"] = [dict(row, round=number) for number in range(args.rounds)
-                          for row in measure(browser, server, args.pages, number * len(args.pages), with_slider=True)]
+                          for row in measure(browser, server, args.pages, number * len(args.pages), with_slider=True,
+                                             warm_context=args.warm_context)]
         if args.profile_pages:
             print("profile", flush=True)
             result["profile"] = profile(browser, server, args.profile_pages, args.profile_views, 100, out_dir,
-                                        args.label)
+                                        args.label, args.warm_context)
         result["rss_mb_end"] = round(server.rss_mb(), 1)
         browser.close()
     result["loadavg_end"] = os.getloadavg()
@@ -181,7 +200,9 @@ def report(paths: list[Path]) -> str:
         data = json.loads(path.read_text())
         rounds = max(row.get("round", 0) for row in data["rows"]) + 1
         lines += [f"### {data['label']} (commit {data.get('commit', '?')}, {data['date']}, smallest of {rounds} "
-                  f"view(s) per page, load average {data['loadavg_start'][0]:.1f} at start)", "",
+                  f"view(s) per page, load average {data['loadavg_start'][0]:.1f} at start"
+                  + (", warm browser context: static files cached" if data["rows"][0].get("warm_context") else "")
+                  + (f", server env {data['server_env']}" if data.get("server_env") else "") + ")", "",
                   "| page | CPU first view s | wall first view s | CPU slider rerun s | wall slider rerun s "
                   "| control moved | websocket MB first view / rerun |",
                   "|---|---|---|---|---|---|---|"]
@@ -208,6 +229,10 @@ def main() -> None:
     parser.add_argument("--pages", type=lambda s: s.split(","), default=PAGES)
     parser.add_argument("--rounds", type=int, default=1, help="views of each page (new sentence each); the "
                         "report takes the smallest of each figure, since other work on the machine only adds time")
+    parser.add_argument("--warm-context", action="store_true", help="time each view in a browser context that "
+                        "has just opened the same page with another text (static files cached): the page's own cost")
+    parser.add_argument("--server-env", type=lambda s: tuple(s.split("=", 1)), action="append", default=[],
+                        metavar="NAME=VALUE", help="environment variable for the server (repeatable)")
     parser.add_argument("--profile-pages", type=lambda s: s.split(","), default=[])
     parser.add_argument("--profile-views", type=int, default=3)
     parser.add_argument("--report", type=Path, nargs="+", help="print the markdown tables of these JSON results")

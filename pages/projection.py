@@ -9,8 +9,10 @@ from viz.analysis import ModelInfo
 from viz.figures.common import visible
 from viz.figures.projection import projection_figure
 from viz.figures.similarity import layer_lines
+from viz.ui.cached import shared
 from viz.ui.classroom import chart_first, secondary, tour_ui
 from viz.ui.export import chart, export_ui
+from viz.ui.figure_cache import shared_figure
 from viz.ui.links import ON_OFF, linked, one_of, whole
 from viz.ui.sidebar import current_model
 from viz.views.projection import Drawn, sense_points, typed_points
@@ -44,11 +46,12 @@ def projection_ui(drawn: Drawn, method: str, dims: int, layer: int, shown: dict)
     """The PCA animation over layers, or t-SNE of one layer."""
     states = drawn.points.states
     common = {"group": drawn.group, "highlight": drawn.points.highlight, "hover": drawn.hover, "text": drawn.text}
-    if method == "PCA":
-        projection = proj.pca_over_layers(states, dims)
+    if method == "PCA":  # the PCA and the figure are shared: a new layer only rebuilds the figure
+        projection = shared("derived", (*drawn.key, "pca", dims), lambda: proj.pca_over_layers(states, dims))
         shown.update({"coordinates_by_layer": projection.coords, "variance_explained_by_layer": projection.explained})
-        return projection_figure(coords=projection.coords, explained=projection.explained, start_layer=layer,
-                                 title=f"PCA of {states.shape[1]} vectors", **common)
+        return shared_figure((*drawn.key, "pca", dims, layer), lambda: projection_figure(
+            coords=projection.coords, explained=projection.explained, start_layer=layer,
+            title=f"PCA of {states.shape[1]} vectors", **common))
     seed = linked("proj_seed", whole(0, 10_000), 0, lambda: st.number_input(
         "t-SNE random seed", 0, 10_000, key="proj_seed",
         help="t-SNE starts from random positions; the same seed gives the same picture."))
@@ -58,11 +61,12 @@ def projection_ui(drawn: Drawn, method: str, dims: int, layer: int, shown: dict)
     if states.shape[1] > TSNE_WARN_POINTS:
         st.warning(f"t-SNE of {states.shape[1]:,} points takes a while.")
     with st.spinner("t-SNE…"):
-        coords = proj.tsne_layer(states[layer], seed=seed, n_components=dims)
+        coords = shared("derived", (*drawn.key, "t-SNE", dims, layer, seed),
+                        lambda: proj.tsne_layer(states[layer], seed=seed, n_components=dims))
     shown.update({"coordinates": coords, "layer": layer, "seed": seed})
-    return projection_figure(coords=coords[None], explained=np.zeros((1, dims)), axis_name="t-SNE ",
-                             layer_names=[str(layer)], title=f"t-SNE (seed {seed}) of {states.shape[1]} vectors",
-                             **common)
+    return shared_figure((*drawn.key, "t-SNE", dims, layer, seed), lambda: projection_figure(
+        coords=coords[None], explained=np.zeros((1, dims)), axis_name="t-SNE ", layer_names=[str(layer)],
+        title=f"t-SNE (seed {seed}) of {states.shape[1]} vectors", **common))
 
 
 def separation_ui(drawn: Drawn, layer: int, shown: dict) -> None:
@@ -71,7 +75,8 @@ def separation_ui(drawn: Drawn, layer: int, shown: dict) -> None:
     if not (labels and len(set(labels)) >= 2 and len(labels) > len(set(labels))):
         return
     st.header("Where do the senses separate?")
-    scores = proj.separation_by_layer(drawn.points.states, labels)
+    scores = shared("derived", (*drawn.key, "separation"), lambda: proj.separation_by_layer(drawn.points.states,
+                                                                                             labels))
     chart(layer_lines(series=scores, title=f"How well the senses of “{visible(drawn.points.token[0])}” separate, "
                                            "layer by layer", y_title="score", marked_layer=layer,
                       y_range=(min(-0.1, float(scores['silhouette'].min()) - 0.05), 1.05)),

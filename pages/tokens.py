@@ -10,6 +10,7 @@ from viz.figures.tokens import dense_rows_figure, one_hot_figure, vector_bars
 from viz.ui import cached
 from viz.ui.classroom import tour_ui
 from viz.ui.export import chart, export_ui
+from viz.ui.figure_cache import shared_figure, text_key
 from viz.ui.links import linked, one_of, whole
 from viz.ui.sidebar import current_analysis
 from viz.ui.widgets import token_ui
@@ -37,9 +38,11 @@ def one_hot_ui(analysis: Analysis, shown: dict) -> np.ndarray:
                f"{cost['text_one_hot_numbers']:,} one-hot numbers versus {cost['text_dense_numbers']:,} dense ones.")
     rows = cached.embedding_rows(info.key, analysis.token_ids)
     left, right = st.columns(2)
-    chart(one_hot_figure(tokens=analysis.tokens, token_ids=analysis.token_ids, vocab_size=info.vocab_size),
+    chart(shared_figure((text_key(analysis), "one_hot"), lambda: one_hot_figure(
+        tokens=analysis.tokens, token_ids=analysis.token_ids, vocab_size=info.vocab_size)),
           key="tok_one_hot_chart", where=left)
-    chart(dense_rows_figure(tokens=analysis.tokens, rows=rows, title=f"Dense: each row has {info.width} numbers"),
+    chart(shared_figure((text_key(analysis), "dense"), lambda: dense_rows_figure(
+        tokens=analysis.tokens, rows=rows, title=f"Dense: each row has {info.width} numbers")),
           key="tok_dense_chart", where=right)
     shown["embedding_rows"] = rows  # (T, D)
     return rows
@@ -58,8 +61,10 @@ def vector_ui(analysis: Analysis, rows: np.ndarray, shown: dict) -> None:
             "Layer (0 = input embeddings)", 0, info.n_layers, key="tok_layer"))
         vector, where = analysis.hidden_states[layer, position], f"its hidden state at layer {layer}"
     token = analysis.tokens[position]
-    chart(vector_bars(vector=vector, title=f"{visible(token)} (id {analysis.token_ids[position]}): "
-                                           f"{vector.size} numbers, {where}"), key="tok_vector_chart")
+    title = f"{visible(token)} (id {analysis.token_ids[position]}): {vector.size} numbers, {where}"
+    chart(shared_figure(("tok_vector", info.key, title, vector.tobytes()), lambda: vector_bars(vector=vector,
+                                                                                              title=title)),
+          key="tok_vector_chart")
     shown["vector"] = {"position": position, "token": token, "of": where, "values": vector}
     st.caption(f"Layer 0 is {sim.layer_zero_note(info.family)}")
     with st.expander(f"All {vector.size} numbers"):

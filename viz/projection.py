@@ -22,6 +22,10 @@ from sklearn.metrics import silhouette_score
 from viz.analysis import Analysis
 from viz.similarity import Occurrence, find_occurrences, word_vectors
 
+# Up to this many points one numpy SVD per layer is faster than scikit-learn's PCA (its checks and ARPACK cost
+# ~2 ms a layer: 31 layers of a 10-token sentence took 0.05 s, the SVDs 0.01 s)
+SMALL_PCA_POINTS = 64
+
 
 @dataclass(frozen=True, eq=False)
 class Points:
@@ -86,13 +90,26 @@ def pca_layer(vectors: np.ndarray, n_components: int) -> tuple[np.ndarray, np.nd
     usable = min(n_components, n_points - 1, vectors.shape[1])
     coords = np.zeros((n_points, n_components))
     explained = np.zeros(n_components)
-    if usable >= 1 and np.ptp(vectors, axis=0).max() > 1e-9:
+    if usable >= 1 and np.ptp(vectors, axis=0).max() > 1e-9 and n_points <= SMALL_PCA_POINTS:
+        coords[:, :usable], explained[:usable] = _pca_by_svd(vectors, usable)
+    elif usable >= 1 and np.ptp(vectors, axis=0).max() > 1e-9:
         # ARPACK finds just the few axes wanted: about 30x faster than a full SVD at 500 tokens, same result
         solver = "arpack" if usable < min(vectors.shape) else "full"
         pca = PCA(n_components=usable, svd_solver=solver, random_state=0).fit(vectors)
         coords[:, :usable] = pca.transform(vectors)
         explained[:usable] = pca.explained_variance_ratio_
     return coords, explained
+
+
+def _pca_by_svd(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's PCA result from one numpy SVD, with its sign rule (svd_flip, u_based_decision=False): the
+    largest-magnitude entry of each axis is positive. (N, D) -> coordinates (N, k), explained variance ratios (k,)."""
+    centred = vectors - vectors.mean(axis=0)
+    _, singular, axes = np.linalg.svd(centred, full_matrices=False)  # axes (min(N, D), D)
+    signs = np.sign(axes[np.arange(len(axes)), np.argmax(np.abs(axes), axis=1)])
+    axes = axes[:k] * np.where(signs[:k] == 0, 1.0, signs[:k])[:, None]
+    variance = singular**2
+    return centred @ axes.T, variance[:k] / variance.sum()
 
 
 def pca_over_layers(states: np.ndarray, n_components: int = 2) -> Projection:

@@ -5,6 +5,7 @@ Modules, each importing only those above it (no cycles):
   classroom.py  presentation mode, secondary controls, the guided-tour box, predict-then-reveal
   export.py     chart() with its CSV, the page's JSON and offline-HTML exports
   cached.py     every model call a page needs, cached and shared by all sessions (analyses, Q/K/V, word vectors, ...)
+  figure_cache.py  figures built once per key and shared read-only by all sessions and reruns
   session.py    what belongs to one browser session: its generation run
   sidebar.py    the shared sidebar and what it selects: current_model(), current_analysis()
   widgets.py    small *_ui() pickers several pages share

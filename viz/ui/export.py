@@ -111,6 +111,7 @@ def chart(figure: go.Figure, *, key: str, where=st, csv: bool = True, fit: int |
     a page's main chart is at most `fit` px tall, so that it fits a projector's first screen with what is above it.
     """
     if presentation():
+        figure = go.Figure(figure)  # a copy: the figure may be shared by every session (viz/ui/figure_cache.py)
         larger_text(figure)
         if fit is not None and (figure.layout.height or 450) > fit:
             figure.update_layout(height=fit)

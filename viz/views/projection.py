@@ -29,6 +29,7 @@ class Drawn:
     text: list[str]
     labels: list[str]
     analyses: list[Analysis]
+    key: tuple = ()  # everything the points depend on: a key for results shared by every session
 
 
 def hover_text(token: str, sentence_index: int, sentence: str, extra: str = "") -> str:
@@ -46,7 +47,8 @@ def typed_points(info: ModelInfo, include_special: bool) -> Drawn:
              for t, s, p in zip(points.token, points.sentence, points.position, strict=True)]
     short = [f"S{i + 1}: {t if len(t) <= 28 else t[:27] + '…'}" for i, t in enumerate(texts)]
     group = [short[s] for s in points.sentence]  # legend entries name their sentence
-    return Drawn(points, group, hover, [f"S{s + 1}" for s in points.sentence], [], found.analyses)
+    key = (info.key, "typed", tuple(texts), found.word, include_special)
+    return Drawn(points, group, hover, [f"S{s + 1}" for s in points.sentence], [], found.analyses, key)
 
 
 def sense_set_ui(source: str, built_in: str) -> SenseSet:
@@ -104,5 +106,6 @@ def sense_points(info: ModelInfo, source: str, built_in: str) -> Drawn:
              for n, (w, s) in enumerate(zip(states.written, states.sentence, strict=True))]
     points = proj.Points(states.states, states.sentence, states.written, np.zeros(len(states.sentence), dtype=int),
                          np.ones(len(states.sentence), dtype=bool), tuple(labels))
+    key = (info.key, "sense set", tuple(sense_set.sentences), tuple(sense_set.labels), sense_set.word)
     return Drawn(points, labels or ["sentences"] * len(hover), hover, [f"S{s + 1}" for s in states.sentence],
-                 labels, [])
+                 labels, [], key)

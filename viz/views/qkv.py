@@ -11,12 +11,13 @@ import numpy as np
 import streamlit as st
 
 from viz import qkv_steps as steps
-from viz.analysis import QKV, Analysis
+from viz.analysis import QKV, STORED_ATTENTION_ERROR, Analysis
 from viz.figures import qkv as figures
 from viz.figures.common import code_token
 from viz.ui import cached
 from viz.ui.classroom import secondary
 from viz.ui.export import chart
+from viz.ui.figure_cache import shared_figure, text_key
 from viz.ui.links import ON_OFF, linked
 
 TOP_K = 10  # keys shown by default on long inputs
@@ -47,9 +48,19 @@ class View:
         return int(np.flatnonzero(self.shown == self.step.query_index)[0])
 
     @property
+    def key(self) -> tuple:
+        """Everything this view's figures depend on: they are shared by every session looking at the same."""
+        return (*text_key(self.analysis), self.layer, self.step.head, self.step.query_index, self.shown.tobytes())
+
+    @property
     def query_name(self) -> str:
         """The query token as inline code."""
         return code_token(self.analysis.tokens[self.step.query_index])
+
+
+def view_chart(view: View, build, *, key: str, **options) -> None:
+    """chart() of the figure build() makes, built once for every session with the same view (figure_cache)."""
+    chart(shared_figure((*view.key, key), build), key=key, **options)
 
 
 def show_all_keys(n_tokens: int) -> bool:
@@ -82,10 +93,10 @@ def query_and_keys_ui(view: View) -> None:
     st.markdown(f"Layer {view.layer}, head {step.head}: every query and key has **d_k = {d}** numbers{split}.{rotary}")
     limit = float(np.abs(np.vstack([step.query[None], step.keys[view.shown]])).max())
     query_label = view.labels[step.query_index]
-    chart(figures.vector_strips(vectors=step.query[None], labels=[query_label], zmax=limit,
-                                title=f"query q of {query_label}"), key="qkv_query_fig")
-    chart(figures.vector_strips(vectors=step.keys[view.shown], labels=view.shown_labels, zmax=limit,
-                                title="key k of each token shown"), key="qkv_keys_fig")
+    view_chart(view, lambda: figures.vector_strips(vectors=step.query[None], labels=[query_label], zmax=limit,
+                                                   title=f"query q of {query_label}"), key="qkv_query_fig")
+    view_chart(view, lambda: figures.vector_strips(vectors=step.keys[view.shown], labels=view.shown_labels,
+                                                   zmax=limit, title="key k of each token shown"), key="qkv_keys_fig")
 
 
 def products_ui(view: View) -> None:
@@ -95,11 +106,12 @@ def products_ui(view: View) -> None:
     st.markdown("Where q and k have the same sign the product is positive (red); the sum of a row is the raw score "
                 f"q·k. For example q({view.query_name}) · k({view.query_name}) = {step.raw[step.query_index]:.3f}.")
     left, right = st.columns([3, 1])
-    chart(figures.vector_strips(vectors=step.products[view.shown], labels=view.shown_labels,
-                                value_name="q∘k", title="q∘k (element-wise product)"),
-          where=left, key="qkv_products_fig")
-    chart(figures.score_bars(values=step.raw[view.shown], labels=view.shown_labels, title="sum: q·k",
-                             highlight=view.query_row), where=right, key="qkv_raw_sum_fig")
+    view_chart(view, lambda: figures.vector_strips(vectors=step.products[view.shown], labels=view.shown_labels,
+                                                   value_name="q∘k", title="q∘k (element-wise product)"),
+               where=left, key="qkv_products_fig")
+    view_chart(view, lambda: figures.score_bars(values=step.raw[view.shown], labels=view.shown_labels,
+                                                title="sum: q·k", highlight=view.query_row),
+               where=right, key="qkv_raw_sum_fig")
 
 
 def scale_mask_softmax_ui(view: View) -> None:
@@ -122,9 +134,9 @@ def scale_mask_softmax_ui(view: View) -> None:
     model_row = view.analysis.attentions[view.layer, step.head, step.query_index][view.shown]
     for index, (column, (values, title)) in enumerate(zip(st.columns(len(charts)), charts, strict=True)):
         last = index == len(charts) - 1
-        chart(figures.score_bars(values=values[view.shown], labels=view.shown_labels, title=title,
-                                 highlight=view.query_row, reference=model_row if last else None),
-              where=column, key=f"qkv_step_fig_{index}")
+        view_chart(view, lambda values=values, title=title, last=last: figures.score_bars(
+            values=values[view.shown], labels=view.shown_labels, title=title, highlight=view.query_row,
+            reference=model_row if last else None), where=column, key=f"qkv_step_fig_{index}")
 
 
 def attention_row_ui(view: View) -> None:
@@ -133,13 +145,15 @@ def attention_row_ui(view: View) -> None:
     st.subheader("4 · The attention row")
     difference = steps.max_difference(step.weights, analysis.attentions[view.layer, step.head, step.query_index])
     top = int(np.argmax(step.weights))
-    box = st.success if difference < 1e-4 else st.warning
+    agrees = difference < 1e-4 + STORED_ATTENTION_ERROR  # the model's weights are kept as float16 (viz/analysis.py)
+    box = st.success if agrees else st.warning
     these = f"These {analysis.n_tokens} weights are" if analysis.n_tokens > 1 else "This one weight is"
     box(f"{these} the model's own attention weights for layer {view.layer}, head "
-        f"{step.head}, query {view.query_name}: largest difference **{difference:.1e}**. "
+        f"{step.head}, query {view.query_name}: largest difference **{difference:.1e}** (the app keeps the model's "
+        f"weights as 16-bit floats, each within {STORED_ATTENTION_ERROR:.1e} of the model's own). "
         f"They sum to {step.weights.sum():.6f}; the largest, {step.weights[top]:.3f}, goes to "
         f"{code_token(analysis.tokens[top])} (position {top}).",
-        icon=":material/check_circle:" if difference < 1e-4 else ":material/warning:")
+        icon=":material/check_circle:" if agrees else ":material/warning:")
 
 
 def values_and_output_ui(view: View) -> None:
@@ -150,11 +164,12 @@ def values_and_output_ui(view: View) -> None:
                 f"{view.query_name} is the sum of the values, each multiplied by its weight: keys with weight near 0 "
                 "add almost nothing.")
     left, right = st.columns(2)
-    chart(figures.vector_strips(vectors=step.values[view.shown], labels=view.shown_labels,
-                                title="value v of each token shown"), where=left, key="qkv_values_fig")
-    chart(figures.weighted_sum_figure(weighted_values=step.weighted_values[view.shown],
-                                      output=step.output, labels=view.shown_labels),
-          where=right, key="qkv_weighted_fig")
+    view_chart(view, lambda: figures.vector_strips(vectors=step.values[view.shown], labels=view.shown_labels,
+                                                   title="value v of each token shown"),
+               where=left, key="qkv_values_fig")
+    view_chart(view, lambda: figures.weighted_sum_figure(weighted_values=step.weighted_values[view.shown],
+                                                         output=step.output, labels=view.shown_labels),
+               where=right, key="qkv_weighted_fig")
     output_projection_ui(view)
 
 
@@ -171,13 +186,14 @@ def output_projection_ui(view: View) -> None:
         f"one vector of {concatenated.size} numbers; the **output projection** `{projection.name}` "
         f"({projection.in_features} → {projection.out_features}{', with bias' if projection.has_bias else ''}) mixes "
         f"them into {projected.size} numbers, {projection.then}.")
-    chart(figures.vector_strips(
+    view_chart(view, lambda: figures.vector_strips(
         vectors=concatenated[None], labels=[f"{info.n_heads} heads × {d}"], value_name="output",
         title=f"concatenated head outputs ({concatenated.size}): head {head} is dimensions "
               f"{head * d}–{head * d + d - 1}",
     ), key="qkv_concat_fig")
-    chart(figures.vector_strips(vectors=projected[None], labels=[f"projected ({projected.size})"],
-                                title="after the output projection", value_name="output"), key="qkv_proj_fig")
+    view_chart(view, lambda: figures.vector_strips(vectors=projected[None], labels=[f"projected ({projected.size})"],
+                                                   title="after the output projection", value_name="output"),
+               key="qkv_proj_fig")
 
 
 def every_head_ui(view: View) -> None:
@@ -190,8 +206,9 @@ def every_head_ui(view: View) -> None:
     whole = steps.max_difference(rows, view.analysis.attentions[view.layer, :, step.query_index])
     name = view.query_name
     seen = step.query_index + 1 if info.is_causal else len(view.analysis.tokens)  # later keys are all 0
-    chart(figures.head_grid(rows=rows[:, :seen], tokens=view.analysis.tokens[:seen], head_labels=head_labels,
-                            selected=step.head, query_label=view.labels[step.query_index]), key="qkv_heads_fig")
+    view_chart(view, lambda: figures.head_grid(rows=rows[:, :seen], tokens=view.analysis.tokens[:seen],
+                                               head_labels=head_labels, selected=step.head,
+                                               query_label=view.labels[step.query_index]), key="qkv_heads_fig")
     hidden = f" Keys after {name} have weight 0 in every head and are not drawn." if seen < rows.shape[1] else ""
     st.caption(f"Each row is one head's attention row for {name}, recomputed from q, k and the mask; largest "
                f"difference from the model's own weights over all {info.n_heads} heads: {whole:.1e}.{hidden}")

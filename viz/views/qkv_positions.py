@@ -16,8 +16,9 @@ from viz.figures.common import code_token, visible
 from viz.ui import cached
 from viz.ui.classroom import secondary
 from viz.ui.export import chart
+from viz.ui.figure_cache import shared_figure
 from viz.ui.links import linked, whole
-from viz.views.qkv import View
+from viz.views.qkv import View, view_chart
 
 WORD_ORDER = ("Then Tim chased clouds.", "Then clouds chased Tim.")  # the same tokens, in both models' vocabularies
 
@@ -28,10 +29,10 @@ def sinusoid_tab(width: int, n_positions: int) -> None:
     st.latex(r"PE_{(p,\,2i)}=\sin\!\big(p/10000^{2i/D}\big)\qquad PE_{(p,\,2i+1)}=\cos\!\big(p/10000^{2i/D}\big)")
     left, right = st.columns(2)
     for column, start, name in ((left, 0, "sin"), (right, 1, "cos")):
-        chart(figures.position_heatmap(
-            table=table[:, start::2], zmax=1.0, x_title="i (pair of dimensions)",
-            title=f"dimensions 2i{' + 1' if start else ''}: {name}, D = {width}"), where=column,
-            key=f"qkv_sinusoid_{name}_fig")
+        figure = shared_figure(("qkv_sinusoid", name, width, n_positions), lambda start=start, name=name: (
+            figures.position_heatmap(table=table[:, start::2], zmax=1.0, x_title="i (pair of dimensions)",
+                                     title=f"dimensions 2i{' + 1' if start else ''}: {name}, D = {width}")))
+        chart(figure, where=column, key=f"qkv_sinusoid_{name}_fig")
     st.caption(f"The original Transformer adds this table to the token vectors. Position 0 is [0, 1, 0, 1, …]; "
                f"position 1 starts with sin 1 = {table[1, 0]:.3f}, cos 1 = {table[1, 1]:.3f}. Left columns change "
                "fast with position, right ones slowly, so every position gets its own pattern. Drawn with "
@@ -43,10 +44,12 @@ def learned_tab(info: ModelInfo, n_positions: int) -> None:
     table, size = cached.position_table(info.key, n_positions)  # (P, D)
     similarity = cosine_matrix(table)  # (P, P)
     left, right = st.columns(2)
-    chart(figures.position_heatmap(table=table, title=f"learned position embeddings ({table.shape[0]} × "
-                                                     f"{table.shape[1]})"), where=left, key="qkv_learned_fig")
-    chart(figures.position_heatmap(table=similarity, zmax=1.0, x_title="position",
-                                   title="cosine similarity between positions"), where=right, key="qkv_learned_sim_fig")
+    chart(shared_figure((info.key, n_positions, "learned"), lambda: figures.position_heatmap(
+        table=table, title=f"learned position embeddings ({table.shape[0]} × {table.shape[1]})")),
+          where=left, key="qkv_learned_fig")
+    chart(shared_figure((info.key, n_positions, "learned similarity"), lambda: figures.position_heatmap(
+        table=similarity, zmax=1.0, x_title="position", title="cosine similarity between positions")),
+          where=right, key="qkv_learned_sim_fig")
     far = min(50, table.shape[0] - 1)
     near_cosine, far_cosine = np.diagonal(similarity, 1).mean(), np.diagonal(similarity, far).mean()
     st.caption(f"{info.name} learned one vector per position ({size} rows) and adds it "
@@ -61,7 +64,7 @@ def rotary_tab(view: View) -> None:
                                scaling=rotary.attention_scaling)
     pair = f"{visible(tokens[step.query_index])} → {visible(tokens[curve.key_index])}"
     at_real = float(curve.scores[curve.distance])
-    chart(figures.rotary_distance_figure(
+    view_chart(view, lambda: figures.rotary_distance_figure(
         distances=curve.distances, scores=curve.scores, agreement=steps.rotary_agreement(rotary.inv_freq,
                                                                                          curve.distances),
         marked_distance=curve.distance, marked_score=at_real, pair_label=pair), key="qkv_rotary_fig")

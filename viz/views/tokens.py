@@ -14,6 +14,7 @@ from viz.figures.common import code_token, visible
 from viz.figures.similarity import labelled_heatmap
 from viz.ui import cached
 from viz.ui.export import chart
+from viz.ui.figure_cache import shared_figure
 from viz.ui.links import linked, one_of, text
 
 MAX_TYPED_WORDS = 20
@@ -85,8 +86,8 @@ def toy_vectors_ui(shown: dict) -> None:
     for column, (x, y) in zip(st.columns(len(pairs)), pairs, strict=True):
         if x in vectors and y in vectors:
             column.metric(f"{x} – {y}", f"{toy_matrix[names.index(x), names.index(y)]:.4f}")
-    chart(labelled_heatmap(labels=names, matrix=toy_matrix, title="Cosine similarity of the toy vectors"),
-          key="tok_toy_chart")
+    chart(shared_figure(("tok_toy", tuple(names), toy_matrix.tobytes()), lambda: labelled_heatmap(
+        labels=names, matrix=toy_matrix, title="Cosine similarity of the toy vectors")), key="tok_toy_chart")
     shown["toy_cosine"] = {"words": names, "matrix": toy_matrix}
 
 
@@ -100,9 +101,10 @@ def model_words_ui(info: ModelInfo, shown: dict) -> None:
         st.info("Type at least two words, separated by commas.")
         return
     word_matrix = sim.toy_cosine({f"{i}": w.vector for i, w in enumerate(found)})
-    chart(labelled_heatmap(labels=[w.word for w in found], matrix=word_matrix,
-                           title=f"Cosine similarity of input-embedding rows ({info.width} numbers each)", digits=2),
-          key="tok_words_chart")
+    words = [w.word for w in found]
+    chart(shared_figure(("tok_words", info.key, tuple(words), word_matrix.tobytes()), lambda: labelled_heatmap(
+        labels=words, matrix=word_matrix, title=f"Cosine similarity of input-embedding rows ({info.width} numbers "
+                                                "each)", digits=2)), key="tok_words_chart")
     shown["word_cosine"] = {"words": [w.word for w in found], "matrix": word_matrix}
     several = [w for w in found if len(w.ids) > 1]
     st.caption(f"Rows of {info.name}'s input-embedding table. Each word is looked up as it appears after another "
