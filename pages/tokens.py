@@ -68,8 +68,7 @@ def vector_ui(analysis: Analysis, rows: np.ndarray, shown: dict) -> None:
     shown["vector"] = {"position": position, "token": token, "of": where, "values": vector}
     st.caption(f"Layer 0 is {sim.layer_zero_note(info.family)}")
     with st.expander(f"All {vector.size} numbers"):
-        st.code(np.array2string(np.asarray(vector), precision=4, separator=", ", threshold=100_000), language=None,
-                wrap_lines=True)
+        st.text(np.array2string(np.asarray(vector), precision=4, separator=", ", threshold=100_000))
 
 
 st.title("Tokens & embeddings")
