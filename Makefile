@@ -67,8 +67,8 @@ clean:
 
 # Benchmark (not part of `make test`): bench/results/results.md (+ .json, chart.html), class.md, generation.md,
 # fairness.md, threads.md, training.md, attribution.md.
-# The app's OpenMP wait policy (viz/__init__.py) also for bench scripts that import torch before viz.
-BENCH_ENV = HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE PYTHONPATH=..
+# The app's OpenMP spin count (viz/__init__.py) also for bench scripts that import torch before viz.
+BENCH_ENV = HF_HUB_OFFLINE=1 GOMP_SPINCOUNT=1000 PYTHONPATH=..
 bench: $(VENV)/.dev models chromium js
 	cd bench && $(BENCH_ENV) ../$(PY) run.py
 	cd bench && $(BENCH_ENV) ../$(PY) generation_times.py > results/generation.md
