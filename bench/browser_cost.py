@@ -32,7 +32,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from browser_views import DRAWN_JS, PAGES, ROOT, Server, launch, page_url, sentence
+from browser_views import DRAWN_JS, PAGES, ROOT, Server, launch, page_url, sentence, tree_cpu
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -87,28 +87,11 @@ def process_kind(pid: int) -> str | None:
 def client_cpu(skip: int) -> dict[str, float]:
     """CPU seconds (utime+stime, children reaped included) per process kind, for every process under this one
     except the server's tree `skip`."""
-    parents, cpu = {}, {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(stat.parent.name)
-        parents[pid], cpu[pid] = int(fields[1]), sum(int(f) for f in fields[11:15]) / tick
-    children: dict[int, list[int]] = collections.defaultdict(list)
-    for pid, parent in parents.items():
-        children[parent].append(pid)
     totals: dict[str, float] = collections.defaultdict(float)
-    todo = list(children[os.getpid()])
-    while todo:
-        pid = todo.pop()
-        if pid == skip:
-            continue
+    for pid, seconds in tree_cpu(os.getpid(), skip).items():
         kind = process_kind(pid)
         if kind:
-            totals[kind] += cpu.get(pid, 0.0)
-        todo += children[pid]
+            totals[kind] += seconds
     return dict(totals)
 
 

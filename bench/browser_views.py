@@ -88,8 +88,8 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14 and 15 of stat(5)
 
 
-def tree_cpu_seconds(root: int, skip: int) -> float:
-    """CPU seconds of every process under `root` except the `skip` subtree (the server): Playwright's driver and
+def tree_cpu(root: int, skip: int) -> dict[int, float]:
+    """CPU seconds per process under `root`, except the `skip` subtree (the server): Playwright's driver and
     Chromium. Counts children that have exited and been waited for (cutime+cstime), e.g. closed renderers."""
     parents, cpu = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -102,13 +102,18 @@ def tree_cpu_seconds(root: int, skip: int) -> float:
     children: dict[int, list[int]] = {}
     for pid, parent in parents.items():
         children.setdefault(parent, []).append(pid)
-    total, todo = 0.0, list(children.get(root, []))
+    found, todo = {}, list(children.get(root, []))
     while todo:
         pid = todo.pop()
         if pid != skip:
-            total += cpu[pid]
+            found[pid] = cpu[pid]
             todo += children.get(pid, [])
-    return total
+    return found
+
+
+def tree_cpu_seconds(root: int, skip: int) -> float:
+    """The CPU seconds of tree_cpu(root, skip) together."""
+    return sum(tree_cpu(root, skip).values())
 
 
 class Server:
