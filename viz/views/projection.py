@@ -29,7 +29,7 @@ class Drawn:
     text: list[str]
     labels: list[str]
     analyses: list[Analysis]
-    key: tuple = ()  # everything the points depend on: a key for results shared by every session
+    key: tuple  # everything the points depend on: a key for results shared by every session
 
 
 def hover_text(token: str, sentence_index: int, sentence: str, extra: str = "") -> str:
