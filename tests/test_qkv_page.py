@@ -14,8 +14,8 @@ from viz.model import analyze
 PAGE = "pages/qkv.py"
 # the page compares its recomputed weights with the analysis's, which are kept as float16
 KEPT_TOLERANCE = 1e-4 + STORED_ATTENTION_ERROR
-
-
+# section 7's lazy tabs run only when open: a test opens one by session state, as a link would
+LEARNED_TAB, WORD_ORDER_TAB = "Learned position embeddings", "Tim chased clouds"
 
 
 def shown_difference(app) -> float:
@@ -54,8 +54,12 @@ def test_encoder_steps_have_no_mask_and_state_shapes():
     goes_next = next(m.value for m in app.markdown if "Where it goes next" in m.value)
     assert "12 × 32 numbers" in goes_next and "384 → 384" in goes_next and "LayerNorm" in goes_next
     assert not any("Grouped-query" in i.value for i in app.info)
+    assert not any("learned one vector per position" in c.value for c in app.caption)  # a closed tab does not run
+    app = run_app(page=PAGE, model_choice="bundled:minilm", text=PARTY, qkv_positions_view=LEARNED_TAB)
     caption = next(c.value for c in app.caption if "learned one vector per position" in c.value)
     assert "512 rows" in caption
+    assert not any(frame.key == "qkv_word_order_table" for frame in app.dataframe)
+    app = run_app(page=PAGE, model_choice="bundled:minilm", text=PARTY, qkv_positions_view=WORD_ORDER_TAB)
     table = app.dataframe[0].value
     assert list(table["sentence"]) == ["Then Tim chased clouds.", "Then clouds chased Tim."]
 
@@ -73,9 +77,11 @@ def test_decoder_masks_and_explains_grouped_query_heads(decoder):
     assert "9 query heads but only 3 key/value heads" in grouped
     assert "Query head 4 uses **key/value head 1**" in grouped and "shared with query heads 3, 5" in grouped
     assert shown_difference(app) < KEPT_TOLERANCE
+    app = run_app(page=PAGE, model_choice="bundled:smollm2", text=PARTY, qkv_positions_view="Rotary embedding")
     rotary = next(c.value for c in app.caption if "Llama adds nothing" in c.value)
     curve, step2 = re.search(r"the curve gives (-?[0-9.]+); the q·k of step 2 is (-?[0-9]+\.[0-9]+)", rotary).groups()
     assert float(curve) == pytest.approx(float(step2), abs=2e-3)
+    app = run_app(page=PAGE, model_choice="bundled:smollm2", text=PARTY, qkv_positions_view=WORD_ORDER_TAB)
     order = app.dataframe[0].value
     plain = order["… without rotary"].tolist()
     assert plain[0] == pytest.approx(plain[1], abs=1e-3)
@@ -117,7 +123,7 @@ def test_long_input_shows_top_keys_and_all_on_request(decoder):
 
 
 def test_gpt2_page_uses_learned_positions_and_conv_projection(tiny_gpt2):
-    app = run_app(page=PAGE, model_choice="other", model_id="tiny-gpt2", text=PARTY)
+    app = run_app(page=PAGE, model_choice="other", model_id="tiny-gpt2", text=PARTY, qkv_positions_view=LEARNED_TAB)
     assert not app.exception
     assert shown_difference(app) < KEPT_TOLERANCE
     goes_next = next(m.value for m in app.markdown if "Where it goes next" in m.value)

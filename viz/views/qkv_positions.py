@@ -17,7 +17,7 @@ from viz.ui import cached
 from viz.ui.classroom import secondary
 from viz.ui.export import chart
 from viz.ui.figure_cache import shared_figure
-from viz.ui.links import linked, whole
+from viz.ui.links import linked, one_of, whole
 from viz.views.qkv import View, view_chart
 
 WORD_ORDER = ("Then Tim chased clouds.", "Then clouds chased Tim.")  # the same tokens, in both models' vocabularies
@@ -132,15 +132,21 @@ def positions_ui(view: View) -> None:
     limit = max(3, min(info.max_tokens, table_size) if learned else info.max_tokens)
     n_positions = linked("qkv_positions", whole(2, limit), min(128, limit), secondary(lambda: st.slider(
         "Positions drawn", 2, limit, key="qkv_positions")))
-    sinusoid, own, order = st.tabs(["Sinusoidal formula (original Transformer)", own_title, "Tim chased clouds"])
-    with sinusoid:
-        sinusoid_tab(info.width, n_positions)
-    with own:
-        if learned:
-            learned_tab(info, n_positions)
-        elif view.qkv.rotary:
-            rotary_tab(view)
-        else:
-            st.info(f"{info.name} has no position table or rotary embedding the app can read.")
-    with order:
-        word_order_tab(view)
+    titles = ["Sinusoidal formula (original Transformer)", own_title, "Tim chased clouds"]
+    # lazy tabs: only the open one runs (the other two cost ~20 % of a page view, and the word-order tab two analyses)
+    sinusoid, own, order = linked("qkv_positions_view", one_of(titles), titles[0], lambda: st.tabs(
+        titles, key="qkv_positions_view", on_change="rerun"))
+    if sinusoid.open:
+        with sinusoid:
+            sinusoid_tab(info.width, n_positions)
+    if own.open:
+        with own:
+            if learned:
+                learned_tab(info, n_positions)
+            elif view.qkv.rotary:
+                rotary_tab(view)
+            else:
+                st.info(f"{info.name} has no position table or rotary embedding the app can read.")
+    if order.open:
+        with order:
+            word_order_tab(view)
