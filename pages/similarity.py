@@ -9,11 +9,13 @@ from viz.figures.similarity import cosine_heatmap, group_colour, layer_lines
 from viz.text import escape_markdown as plain
 from viz.ui.classroom import chart_first, reveal_ui, secondary, settings_box, tour_ui
 from viz.ui.export import chart, export_ui
-from viz.ui.links import ON_OFF, linked, whole
+from viz.ui.links import ON_OFF, linked, one_of, whole
 from viz.ui.sidebar import current_model
 from viz.ui.widgets import Sentences, choose, sentences_ui
 from viz.views.attribution import word_pair_ui
 from viz.views.edits import senses_edit_ui
+
+MAP_TABS = ("Across two sentences", "Within one sentence")
 
 
 def word_by_layer_ui(found: Sentences, shown: dict) -> None:
@@ -57,26 +59,40 @@ def word_by_layer_ui(found: Sentences, shown: dict) -> None:
 def maps_ui(found: Sentences, layer: int, shown: dict) -> None:
     """Token × token cosine maps at one layer, across two sentences and within one."""
     analyses, labels = found.analyses, [sim.sentence_label(i, found.texts) for i in range(len(found.analyses))]
-    across, within = st.tabs(["Across two sentences", "Within one sentence"])
-    with across:
-        if len(analyses) < 2:
-            st.info("Add a second sentence (in the sidebar, or the sentences box) to compare two sentences.",
-                    icon=":material/add:")
-        else:
-            columns = st.columns(2)
-            a = choose(columns[0], "Rows: sentence", labels, key="sim_a")
-            b = choose(columns[1], "Columns: sentence", labels, key="sim_b", index=1)
-            matrix = sim.cross_similarity(analyses[a].hidden_states, analyses[b].hidden_states, layer)
-            chart(cosine_heatmap(matrix=matrix, row_tokens=analyses[a].tokens, col_tokens=analyses[b].tokens,
-                                 title=f"S{a + 1} × S{b + 1} at layer {layer}", row_title=f"S{a + 1}",
-                                 col_title=f"S{b + 1}"), key="sim_cross_chart")
-            shown["across"] = {"rows": f"S{a + 1}", "columns": f"S{b + 1}", "cosine": matrix}
-    with within:
-        one = choose(st, "Sentence", labels, key="sim_one")
-        matrix = sim.token_similarity(analyses[one].hidden_states, layer)
-        chart(cosine_heatmap(matrix=matrix, row_tokens=analyses[one].tokens, col_tokens=analyses[one].tokens,
-                             title=f"S{one + 1} × S{one + 1} at layer {layer}"), key="sim_within_chart")
-        shown["within"] = {"sentence": f"S{one + 1}", "cosine": matrix}
+    # lazy tabs: only the open one runs (the hidden one cost every view a map built, sent and drawn unseen)
+    across, within = linked("sim_view", one_of(MAP_TABS), MAP_TABS[0], lambda: st.tabs(
+        MAP_TABS, key="sim_view", on_change="rerun"))
+    if across.open:
+        with across:
+            across_ui(analyses, labels, layer, shown)
+    if within.open:
+        with within:
+            within_ui(analyses, labels, layer, shown)
+
+
+def across_ui(analyses, labels: list[str], layer: int, shown: dict) -> None:
+    """The map of one sentence's tokens against another's."""
+    if len(analyses) < 2:
+        st.info("Add a second sentence (in the sidebar, or the sentences box) to compare two sentences.",
+                icon=":material/add:")
+        return
+    columns = st.columns(2)
+    a = choose(columns[0], "Rows: sentence", labels, key="sim_a")
+    b = choose(columns[1], "Columns: sentence", labels, key="sim_b", index=1)
+    matrix = sim.cross_similarity(analyses[a].hidden_states, analyses[b].hidden_states, layer)
+    chart(cosine_heatmap(matrix=matrix, row_tokens=analyses[a].tokens, col_tokens=analyses[b].tokens,
+                         title=f"S{a + 1} × S{b + 1} at layer {layer}", row_title=f"S{a + 1}",
+                         col_title=f"S{b + 1}"), key="sim_cross_chart")
+    shown["across"] = {"rows": f"S{a + 1}", "columns": f"S{b + 1}", "cosine": matrix}
+
+
+def within_ui(analyses, labels: list[str], layer: int, shown: dict) -> None:
+    """The map of one sentence's tokens against each other."""
+    one = choose(st, "Sentence", labels, key="sim_one")
+    matrix = sim.token_similarity(analyses[one].hidden_states, layer)
+    chart(cosine_heatmap(matrix=matrix, row_tokens=analyses[one].tokens, col_tokens=analyses[one].tokens,
+                         title=f"S{one + 1} × S{one + 1} at layer {layer}"), key="sim_within_chart")
+    shown["within"] = {"sentence": f"S{one + 1}", "cosine": matrix}
 
 
 def neighbours_ui(found: Sentences, layer: int, shown: dict) -> None:

@@ -46,11 +46,21 @@ def test_similarity_link_restores_every_control(encoder):
     assert app.text_area(key="sim_sentences").value == extra and app.text_input(key="sim_word").value == "party"
     assert app.selectbox(key="sim_reference").value.startswith("S2: deputy")
     assert app.slider(key="sim_layer").value == 3
-    assert [app.selectbox(key=k).value[:2] for k in ("sim_a", "sim_b", "sim_one")] == ["S2", "S3", "S4"]
+    assert [app.selectbox(key=k).value[:2] for k in ("sim_a", "sim_b")] == ["S2", "S3"]
+    assert not any(box.key == "sim_one" for box in app.selectbox)  # its tab is closed, so it does not run
     assert app.selectbox(key="sim_occurrence").value.startswith("S3, token")
     assert app.toggle(key="sim_skip_special").value is False
     assert [app.query_params[k] for k in ("sim_layer", "sim_a", "sim_reference", "sim_skip_special")] == [
         "3", "1", "1", "0"]  # and back into the address bar (on/off as 1/0), for the next link
+
+
+def test_similarity_link_opens_the_within_tab(encoder):
+    extra = "we danced all night at the birthday party\nthe party voted against the bill"
+    app = run_link("pages/similarity.py", sim_sentences=extra, sim_view="Within one sentence", sim_one="3")
+    assert not app.exception and not app.toast
+    assert app.selectbox(key="sim_one").value[:2] == "S4"
+    assert "sim_within_chart" in chart_keys(app) and "sim_cross_chart" not in chart_keys(app)
+    assert app.query_params["sim_view"] == "Within one sentence"
 
 
 def test_projection_link_restores_every_control(encoder):
@@ -125,7 +135,8 @@ def test_similarity_exports_match_the_analysis(encoder):
     lines = pd.read_csv(io.BytesIO(chart_csv(app.session_state["_charts"]["sim_lines_chart"])), encoding="utf-8-sig")
     np.testing.assert_allclose(lines[lines["trace"].str.startswith("S1 vs S2")]["y"],
                                document["shown"]["by_layer"]["S2"], atol=1e-5)
-    assert files["html"].count("Plotly.newPlot") == len(chart_keys(app)) == 3 and "Word senses" in files["html"]
+    # lines and the across map: the closed "within" tab does not run, so it is neither drawn nor exported
+    assert files["html"].count("Plotly.newPlot") == len(chart_keys(app)) == 2 and "Word senses" in files["html"]
 
 
 def test_qkv_exports_match_the_decoder(decoder):
@@ -155,7 +166,7 @@ def test_presentation_mode_enlarges_text_and_hides_secondary_controls(encoder):
     assert spec["layout"]["font"]["size"] == 18 and "font" not in json.loads(normal.get("plotly_chart")[0].proto.spec)[
         "layout"]
     csv_links = [b for b in normal.get("download_button") if b.proto.id.endswith("_csv")]
-    assert len(csv_links) == 3 and not [b for b in presenting.get("download_button") if b.proto.id.endswith("_csv")]
+    assert len(csv_links) == 2 and not [b for b in presenting.get("download_button") if b.proto.id.endswith("_csv")]
     assert presenting.query_params["present"] == "1" and "present" not in normal.query_params
 
 
