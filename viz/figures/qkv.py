@@ -29,6 +29,13 @@ def _height(rows: int, extra: int = 90) -> int:
     return max(150, extra + ROW_PX * rows)
 
 
+def _layout(title: str, height: int, *, x: dict, y: dict) -> dict:
+    """A one-plot layout given whole: plotly validates it once, where update_layout/update_*axes calls after the
+    figure was made cost ~4x the build (py-spy: most of a Q, K, V rerun's 15 charts)."""
+    return {"title": {"text": title}, "height": height, "margin": {"t": 40, "b": 40, "l": 10, "r": 10},
+            "xaxis": x, "yaxis": y}
+
+
 def vector_strips(*, vectors: np.ndarray, labels: Sequence[str], title: str, zmax: float | None = None,
                   value_name: str = "value") -> go.Figure:
     """One colour strip per vector (row), one cell per dimension; red/blue for sign.
@@ -37,18 +44,16 @@ def vector_strips(*, vectors: np.ndarray, labels: Sequence[str], title: str, zma
     """
     vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
     limit = zmax if zmax is not None else _symmetric_range(vectors)
-    figure = go.Figure(go.Heatmap(
+    heatmap = go.Heatmap(
         z=vectors, x=list(range(vectors.shape[1])), y=list(range(vectors.shape[0])),
         colorscale=DIVERGING, zmid=0, zmin=-limit, zmax=limit, reversescale=True,
         customdata=np.array([[label] * vectors.shape[1] for label in labels], dtype=object),
         hovertemplate=f"%{{customdata}}<br>dimension %{{x}}<br>{value_name} %{{z:.4f}}<extra></extra>",
         colorbar={"thickness": 10, "len": 1.0, "tickvals": [-limit, 0, limit],
                   "ticktext": [f"{-limit:.2g}", "0", f"{limit:.2g}"]},
-    ))
-    figure.update_layout(title=title, height=_height(len(labels)), margin={"t": 40, "b": 40, "l": 10, "r": 10})
-    figure.update_yaxes(**token_axis(list(labels)), autorange="reversed")
-    figure.update_xaxes(title="dimension")
-    return figure
+    )
+    return go.Figure(heatmap, layout=_layout(title, _height(len(labels)), x={"title": {"text": "dimension"}},
+                                             y={**token_axis(list(labels)), "autorange": "reversed"}))
 
 
 def score_bars(*, values: np.ndarray, labels: Sequence[str], title: str, highlight: int | None = None,
@@ -63,23 +68,22 @@ def score_bars(*, values: np.ndarray, labels: Sequence[str], title: str, highlig
     colours = [MASKED_COLOUR if not ok else HIGHLIGHT_COLOUR if i == highlight else BAR_COLOUR
                for i, ok in enumerate(finite)]
     text = [format(v, number_format) if ok else "−∞" for v, ok in zip(values, finite, strict=True)]
-    figure = go.Figure(go.Bar(
+    traces = [go.Bar(
         x=shown, y=list(range(len(values))), orientation="h", marker_color=colours, text=text,
         textposition="outside", cliponaxis=False, customdata=list(labels), name=title,
         hovertemplate="%{customdata}: %{text}<extra></extra>",
-    ))
+    )]
     if reference is not None:
-        figure.add_trace(go.Scatter(
+        traces.append(go.Scatter(
             x=np.asarray(reference, dtype=np.float64), y=list(range(len(values))), mode="markers",
             marker={"symbol": "diamond-open", "size": 11, "color": REFERENCE_COLOUR, "line": {"width": 2}},
             name="model's own",
             customdata=list(labels), hovertemplate="%{customdata}: model says %{x:.6f}<extra></extra>",
         ))
-    figure.update_layout(title=title, height=_height(len(values)), showlegend=reference is not None,
-                         legend={"orientation": "h", "y": -0.15}, margin={"t": 40, "b": 40, "l": 10, "r": 10})
-    figure.update_yaxes(**token_axis(list(labels)), autorange="reversed")
-    figure.update_xaxes(range=_padded_range(shown, reference))
-    return figure
+    layout = _layout(title, _height(len(values)), x={"range": _padded_range(shown, reference)},
+                     y={**token_axis(list(labels)), "autorange": "reversed"})
+    return go.Figure(traces, layout={**layout, "showlegend": reference is not None,
+                                     "legend": {"orientation": "h", "y": -0.15}})
 
 
 def _padded_range(values: np.ndarray, reference: np.ndarray | None) -> list[float]:
@@ -119,19 +123,18 @@ def head_grid(*, rows: np.ndarray, tokens: Sequence[str], head_labels: Sequence[
     Shapes: rows (H, T), tokens T strings, head_labels H strings.
     """
     n_heads, n_tokens = rows.shape
-    figure = go.Figure(go.Heatmap(
+    heatmap = go.Heatmap(
         z=rows, x=list(range(n_tokens)), y=list(range(n_heads)), colorscale=SEQUENTIAL, zmin=0, zmax=1,
         customdata=np.array([[f"{h} → {t}" for t in tokens] for h in head_labels], dtype=object),
-        hovertemplate="%{customdata}<br>weight %{z:.4f}<extra></extra>", colorbar={"title": "weight"},
-    ))
-    figure.add_shape(type="rect", x0=-0.5, x1=n_tokens - 0.5, y0=selected - 0.5, y1=selected + 0.5,
-                     line={"color": HIGHLIGHT_COLOUR, "width": 3})
-    figure.update_layout(title=f"Where {query_label} looks, in every head of this layer",
-                         height=_height(n_heads, extra=140), margin={"t": 40, "b": 40, "l": 10, "r": 10})
-    figure.update_xaxes(**token_axis(list(tokens), max_labels=64), title="key token")
-    figure.update_yaxes(tickmode="array", tickvals=list(range(n_heads)), ticktext=list(head_labels),
-                        autorange="reversed")
-    return figure
+        hovertemplate="%{customdata}<br>weight %{z:.4f}<extra></extra>", colorbar={"title": {"text": "weight"}},
+    )
+    layout = _layout(f"Where {query_label} looks, in every head of this layer", _height(n_heads, extra=140),
+                     x={**token_axis(list(tokens), max_labels=64), "title": {"text": "key token"}},
+                     y={"tickmode": "array", "tickvals": list(range(n_heads)), "ticktext": list(head_labels),
+                        "autorange": "reversed"})
+    outline = {"type": "rect", "x0": -0.5, "x1": n_tokens - 0.5, "y0": selected - 0.5, "y1": selected + 0.5,
+               "line": {"color": HIGHLIGHT_COLOUR, "width": 3}}
+    return go.Figure(heatmap, layout={**layout, "shapes": [outline]})
 
 
 def position_heatmap(*, table: np.ndarray, title: str, x_title: str = "dimension", y_title: str = "position",
@@ -142,14 +145,12 @@ def position_heatmap(*, table: np.ndarray, title: str, x_title: str = "dimension
     Shapes: table (P, D) or (P, P).
     """
     limit = zmax if zmax is not None else _symmetric_range(table, percentile=99.5)
-    figure = go.Figure(go.Heatmap(
+    heatmap = go.Heatmap(
         z=np.asarray(table, dtype=np.float32), colorscale=DIVERGING, zmid=0, zmin=-limit, zmax=limit,
         reversescale=True, hovertemplate=f"{y_title} %{{y}}<br>{x_title} %{{x}}<br>%{{z:.3f}}<extra></extra>",
-    ))
-    figure.update_layout(title=title, height=420, margin={"t": 40, "b": 40, "l": 10, "r": 10})
-    figure.update_xaxes(title=x_title)
-    figure.update_yaxes(title=y_title, autorange="reversed")
-    return figure
+    )
+    return go.Figure(heatmap, layout=_layout(title, 420, x={"title": {"text": x_title}},
+                                             y={"title": {"text": y_title}, "autorange": "reversed"}))
 
 
 def rotary_distance_figure(*, distances: np.ndarray, scores: np.ndarray, agreement: np.ndarray,
