@@ -14,6 +14,7 @@ from viz.model.generation import (
     full_rerun_logits,
     generate,
     logit_lens,
+    own_copy,
     prediction_at,
     start,
     start_token_id,
@@ -83,6 +84,21 @@ def test_cached_steps_and_undo_match_a_full_rerun(decoder):
     np.testing.assert_allclose(earlier.logits, full_rerun_logits(decoder, ids), atol=2e-3)
     assert back.valid  # looking back did not touch the run's own cache
     assert undo(decoder, start(decoder, ids)).ids == tuple(ids)  # nothing to undo
+
+
+def test_runs_copied_from_one_read_prompt_grow_apart(decoder):
+    """The page reads a prompt once for every session and hands each its own copy: steps on one copy leave the read
+    prompt and the other copy as they were, and each copy's steps equal a run of its own."""
+    ids = ids_of(decoder, LONG)
+    read = start(decoder, ids)
+    kv_bytes = 2 * 30 * 3 * len(ids) * 64 * 4  # keys and values: 30 layers x 3 key/value heads x 64 numbers, float32
+    assert read.nbytes >= kv_bytes + read.hidden.nbytes + read.prediction.logits.nbytes
+    greedy = generate(decoder, own_copy(read), 3, greedy=True)
+    sampled = generate(decoder, own_copy(read), 3, greedy=False, seed=5, temperature=1.5)
+    assert read.valid and read.cache.get_seq_length() == len(ids)
+    assert greedy.ids == generate(decoder, start(decoder, ids), 3, greedy=True).ids
+    np.testing.assert_allclose(sampled.prediction.logits, full_rerun_logits(decoder, sampled.ids), atol=2e-3)
+    assert greedy.valid and sampled.valid
 
 
 def test_attention_of_newest_position_equals_analysis(decoder):

@@ -67,6 +67,14 @@ class Generation:
         return self.ids[self.prompt_length:]
 
     @property
+    def nbytes(self) -> int:
+        """Bytes held: the key/value cache, the hidden states and the prediction (for the shared caches' budgets)."""
+        tensors = [value for layer in getattr(self.cache, "layers", ()) for value in vars(layer).values()
+                   if isinstance(value, torch.Tensor)]
+        return (sum(t.nbytes for t in tensors) + self.hidden.nbytes + self.prediction.logits.nbytes
+                + self.prediction.attention.nbytes)
+
+    @property
     def valid(self) -> bool:
         """False when the cache no longer matches ids (a newer step of this run has already used it)."""
         return self.cache is not None and self.cache.get_seq_length() == len(self.ids)
@@ -95,6 +103,12 @@ def start(loaded: LoadedModel, prompt_ids) -> Generation:
         # larger after start() though the run holds 36 MB
         give_back_freed_memory()
     return generation
+
+
+def own_copy(generation: Generation) -> Generation:
+    """A run that may grow: the same tokens and prediction with its own copy of the key/value cache (a step updates
+    the cache in place, so a run read once for a prompt and shared must never be advanced itself)."""
+    return replace(generation, cache=copy.deepcopy(generation.cache))
 
 
 def advance(loaded: LoadedModel, generation: Generation, step: Step) -> Generation:

@@ -1,7 +1,8 @@
 """What belongs to one browser session alone: its generation run on the Next-token page.
 
 A run holds the key/value cache of its tokens, which each step updates in place, so it cannot be shared; what
-follows from the tokens alone (an earlier step's prediction, the logit lens) is computed once and shared.
+follows from the tokens alone (reading the prompt, an earlier step's prediction, the logit lens) is computed once
+and shared, and a new run starts from its own copy of the prompt's cache.
 """
 
 from __future__ import annotations
@@ -26,10 +27,16 @@ def generation_run(model_key: str, prompt_ids: Sequence[int]) -> Generation:
     run = st.session_state.get(RUN)
     if run is None or run.model_key != model_key or run.ids[:run.prompt_length] != ids \
             or run.prompt_length != len(ids) or not run.valid:
-        with st.spinner("Reading the prompt…"), model_work():
-            run = gen.start(model(model_key), ids)
+        with st.spinner("Reading the prompt…"):
+            run = _started(model_key, ids)
         st.session_state[RUN] = run
     return run
+
+
+def _started(model_key: str, ids: tuple[int, ...]) -> Generation:
+    """A new run on the prompt: the prompt is read once for every session (a class on one preset is one forward
+    pass) and each session gets its own copy of the key/value cache to grow."""
+    return gen.own_copy(shared("derived", (model_key, ids, "start"), lambda: gen.start(model(model_key), ids)))
 
 
 def generate(run: Generation, count: int, *, greedy: bool, seed: int, temperature: float, top_k: int | None,
@@ -51,7 +58,7 @@ def undo(run: Generation) -> Generation:
 
 def start_over(run: Generation) -> Generation:
     """Back to the prompt alone."""
-    return _timed(run, lambda: gen.start(model(run.model_key), run.ids[:run.prompt_length]))
+    return _timed(run, lambda: _started(run.model_key, run.ids[:run.prompt_length]))
 
 
 def _timed(run: Generation, action) -> Generation:
