@@ -58,6 +58,26 @@ def steps_per_second(loaded, length: int = 128, repeats: int = 3) -> dict[str, f
     return rates
 
 
+def bandwidth_floor(loaded, repeats: int = 20) -> dict[str, float]:
+    """Why a cached step cannot go much faster in float32: it multiplies one token's vector by every weight matrix,
+    so it reads all of them from memory once per token. Returns the bytes of those matrices (the unembedding counted
+    once, as a step uses it once), the memory bandwidth a float32 and a bfloat16 matrix-vector product reach here
+    (a matrix as large as the model's widest layer, best of `repeats`), and the seconds per step that bandwidth
+    alone sets."""
+    linears = [m for m in loaded.model.modules() if isinstance(m, torch.nn.Linear)]
+    weight_bytes = sum(m.weight.numel() * m.weight.element_size() for m in {id(m.weight): m for m in linears}.values())
+    rows = max(m.weight.shape[0] for m in linears if m is not loaded.model.get_output_embeddings())
+    matrix, vector = torch.randn(rows * 8, loaded.info.width), torch.randn(1, loaded.info.width)
+    rates = {}
+    with torch.inference_mode():
+        for name, dtype in (("float32", torch.float32), ("bfloat16", torch.bfloat16)):
+            weights, x = matrix.to(dtype), vector.to(dtype)
+            seconds = best_of(lambda weights=weights, x=x: torch.nn.functional.linear(x, weights), repeats)
+            rates[name] = weights.numel() * weights.element_size() / seconds
+    return {"weight_mb": weight_bytes / 1e6, "float32_gb_s": rates["float32"] / 1e9,
+            "bfloat16_gb_s": rates["bfloat16"] / 1e9, "floor_s": weight_bytes / rates["float32"]}
+
+
 def main() -> None:
     loaded = load_model(resolve_model("bundled:smollm2"))
     print(f"{loaded.info.name}; seconds, best of several runs; torch threads: {torch.get_num_threads()}")
@@ -71,6 +91,13 @@ def main() -> None:
             f"{row['full re-run'] / row['cached step']:>8.1f}x {row['read prompt']:>12.3f} "
             f"{row['logit lens']:>11.3f}"
         )
+    floor = bandwidth_floor(loaded)
+    print(
+        f"\nA cached step reads {floor['weight_mb']:.0f} MB of float32 weights; a matrix-vector product reads "
+        f"memory at {floor['float32_gb_s']:.1f} GB/s here (bfloat16 {floor['bfloat16_gb_s']:.1f} GB/s, half the "
+        f"bytes), so reading the weights alone takes {floor['floor_s'] * 1000:.0f} ms per step "
+        f"(at most {1 / floor['floor_s']:.0f} steps/s before any other work)"
+    )
     rates = steps_per_second(loaded)
     print(
         f"\nEnd to end at a 128-token prompt ({STEPS} steps, best of 3): "
