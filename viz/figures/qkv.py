@@ -101,19 +101,25 @@ def weighted_sum_figure(*, weighted_values: np.ndarray, output: np.ndarray, labe
     """
     rows = len(labels)
     limit = _symmetric_range(np.vstack([weighted_values, output[None]]))
-    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                           row_heights=[rows / (rows + 1.5), 1.5 / (rows + 1.5)],
-                           subplot_titles=("weight × value, per key", "sum = the head's output"))
+    spacing = 0.08  # between the two plots, as a share of the figure's height
+    split = (1 - spacing) * 1.5 / (rows + 1.5)  # the output's plot: 1.5 rows' height, at the bottom
     common = {"colorscale": DIVERGING, "zmid": 0, "zmin": -limit, "zmax": limit, "reversescale": True}
-    figure.add_trace(go.Heatmap(z=weighted_values, y=list(range(rows)), colorbar={"thickness": 10}, **common,
-                                hovertemplate="key %{y}, dimension %{x}: %{z:.4f}<extra></extra>"), row=1, col=1)
-    figure.add_trace(go.Heatmap(z=output[None], y=[0], showscale=False, **common,
-                                hovertemplate="output, dimension %{x}: %{z:.4f}<extra></extra>"), row=2, col=1)
-    figure.update_yaxes(**token_axis(list(labels)), autorange="reversed", row=1, col=1)
-    figure.update_yaxes(tickvals=[0], ticktext=["output"], row=2, col=1)
-    figure.update_xaxes(title="dimension", row=2, col=1)
-    figure.update_layout(height=max(260, _height(rows + 3, extra=110)), margin={"t": 40, "b": 40, "l": 10, "r": 10})
-    return figure
+    traces = [go.Heatmap(z=weighted_values, y=list(range(rows)), colorbar={"thickness": 10}, **common,
+                         hovertemplate="key %{y}, dimension %{x}: %{z:.4f}<extra></extra>", xaxis="x", yaxis="y"),
+              go.Heatmap(z=output[None], y=[0], showscale=False, **common, xaxis="x2", yaxis="y2",
+                         hovertemplate="output, dimension %{x}: %{z:.4f}<extra></extra>")]
+    titles = [{"text": text, "font": {"size": 16}, "showarrow": False, "x": 0.5, "xanchor": "center", "xref": "paper",
+               "y": y, "yanchor": "bottom", "yref": "paper"}
+              for text, y in (("weight × value, per key", 1.0), ("sum = the head's output", split))]
+    # two plots sharing the dimension axis, written out (make_subplots and its update_* calls took ~30 ms)
+    layout = {"xaxis": {"anchor": "y", "domain": [0.0, 1.0], "matches": "x2", "showticklabels": False},
+              "yaxis": {"anchor": "x", "domain": [split + spacing, 1.0], **token_axis(list(labels)),
+                        "autorange": "reversed"},
+              "xaxis2": {"anchor": "y2", "domain": [0.0, 1.0], "title": {"text": "dimension"}},
+              "yaxis2": {"anchor": "x2", "domain": [0.0, split], "tickvals": [0], "ticktext": ["output"]},
+              "annotations": titles, "height": max(260, _height(rows + 3, extra=110)),
+              "margin": {"t": 40, "b": 40, "l": 10, "r": 10}}
+    return go.Figure(traces, layout=layout)
 
 
 def head_grid(*, rows: np.ndarray, tokens: Sequence[str], head_labels: Sequence[str], selected: int,
