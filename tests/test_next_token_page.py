@@ -61,6 +61,27 @@ def test_run_steps_equals_generate_and_revisit(decoder):
     assert widths[0] == 3  # the chosen token is outlined
 
 
+def test_sessions_on_one_prompt_share_its_reading_and_grow_apart(decoder):
+    """Thirty students on the teacher's preset: the prompt is read once (one entry in the shared "prompts" cache),
+    and one session's steps do not reach another's run."""
+    from viz.ui.cached import _caches
+
+    prompt = "Sessions share the reading of this prompt"
+    before = len(_caches()["prompts"])
+    first = run_app(page=PAGE, model_choice="bundled:smollm2", text=prompt)
+    second = run_app(page=PAGE, model_choice="bundled:smollm2", text=prompt)
+    assert len(_caches()["prompts"]) == before + 1
+    first.radio(key="next_mode").set_value("argmax").run()
+    first.button(key="next_step").click().run()
+    second.run()
+    assert second.button(key="next_undo").disabled  # its own run has no step to undo
+    assert not first.exception and not second.exception
+    assert len(history(first)) == 1 and history(second) == []
+    assert first.text[0].value != prompt and second.text[0].value == prompt
+    third = run_app(page=PAGE, model_choice="bundled:smollm2", text=prompt)  # a newcomer starts from the prompt
+    assert third.text[0].value == prompt and history(third) == []
+
+
 def test_sampling_filters_and_seed(decoder):
     app = run_app(page=PAGE, model_choice="bundled:smollm2",
                   text="The white elephant tried to get into the boat but it was too")

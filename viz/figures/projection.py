@@ -59,8 +59,9 @@ def projection_figure(*, coords: np.ndarray, explained: np.ndarray, group: Seque
             traces.append(_trace(coords[start_layer], mask, name=f"{name}{suffix if highlighted else ''}",
                                  colour=group_colour(index), highlighted=highlighted, hover=hover, text=text,
                                  legendgroup=name, symbol=marker_symbol(index)))
-    # one frame per layer, only coordinates: plotly's property validation of these L+1 frames was ~60 % of the
-    # figure's build (py-spy); they are plain numbers made here, so they go in unvalidated (the traces are validated)
+    # one frame per layer, only coordinates, given as dicts to the one figure constructor: building go.Frame objects
+    # first (validated, then validated again by the figure) was ~60 % of the figure's build (py-spy); plotly still
+    # checks the frames' properties, _validate=False only skips re-checking the traces, which were checked above
     frames = [{"data": _frame_data(coords[layer], masks), "name": names[layer],
                "layout": {"title": {"text": _title(title, names[layer], explained[layer], axis_name)}}}
               for layer in range(n_layers)] if n_layers > 1 else None

@@ -40,11 +40,13 @@ from viz.model.registry import smollm_converted_folder
 from viz.projection import WordStates, collect_word_states
 
 # Sized for issue 13's "≤ 2 GB after every page at 512 tokens with both bundled models": the server with both models
-# holds ~1.27 GB, so all caches together get 550 MB, leaving ~180 MB for a long forward pass's temporaries (~100 MB)
+# holds ~1.27 GB, so all caches together get 560 MB, leaving ~170 MB for a long forward pass's temporaries (~100 MB)
 # and sessions' own state. A 506-token decoder analysis holds 174 MB (float16 attentions), so one long decoder text
 # at a time (beside a long encoder text, 43 MB); a class's 10–30-token analyses are < 1 MB. Q, K, V of one layer is
-# 4.5 MB at 506 tokens, a rollout 31 MB.
-BUDGETS_MB = {"analysis": 300, "qkv": 50, "derived": 100, "word_states": 50, "model_parts": 50}
+# 4.5 MB at 506 tokens, a rollout 31 MB. "prompts": Next token's read prompts (viz/ui/session.py), 2.3 MB at 20
+# tokens and 25 MB at 506 (key/value cache, hidden states of the lens window), kept apart so that a class's prompts
+# never push out the rollouts and attributions in "derived", which take seconds to recompute.
+BUDGETS_MB = {"analysis": 300, "qkv": 50, "derived": 80, "prompts": 30, "word_states": 50, "model_parts": 50}
 CORES = os.cpu_count() or 1
 MODEL_WORKERS = int(os.environ.get("ATTNVIZ_MODEL_WORKERS", CORES))
 THREADS_PER_CALL = int(os.environ.get("ATTNVIZ_THREADS_PER_CALL", "1"))  # while other computations run

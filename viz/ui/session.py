@@ -36,7 +36,7 @@ def generation_run(model_key: str, prompt_ids: Sequence[int]) -> Generation:
 def _started(model_key: str, ids: tuple[int, ...]) -> Generation:
     """A new run on the prompt: the prompt is read once for every session (a class on one preset is one forward
     pass) and each session gets its own copy of the key/value cache to grow."""
-    return gen.own_copy(shared("derived", (model_key, ids, "start"), lambda: gen.start(model(model_key), ids)))
+    return gen.own_copy(shared("prompts", (model_key, ids), lambda: gen.start(model(model_key), ids)))
 
 
 def generate(run: Generation, count: int, *, greedy: bool, seed: int, temperature: float, top_k: int | None,
